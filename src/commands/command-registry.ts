@@ -1,0 +1,25 @@
+import type { MarioConfig } from "../config/config-schema.js";
+import { permissionPhrase } from "../github/permission.js";
+import type { CommandDefinition, CommandRegistry } from "./command-definition.js";
+import { describeUsage } from "./describe-usage.js";
+import { helpCommand } from "./help-command.js";
+
+/** Built-in commands first, then the pipeline commands the config declares, in config order. */
+export function createCommandRegistry(config: MarioConfig): CommandRegistry {
+  const registry = new Map<string, CommandDefinition>([[helpCommand.verb, helpCommand]]);
+  for (const [verb, command] of Object.entries(config.commands)) {
+    registry.set(verb, {
+      verb,
+      permission: command.permission,
+      args: command.args,
+      pipeline: command.pipeline,
+      help: {
+        usage: describeUsage(verb, command.args),
+        description: command.description,
+        who: permissionPhrase(command.permission),
+        examples: command.examples,
+      },
+    });
+  }
+  return registry;
+}

@@ -1,0 +1,43 @@
+import { loadConfigFile, ConfigError } from "./config/load-config.js";
+import { loadKubeConfig } from "./kube/kube-tekton.js";
+import { createLogger } from "./log.js";
+import { startMario } from "./mario.js";
+import { loadSettings, SettingsError } from "./settings.js";
+
+/** `npm start`: read and check every setting first, then run until SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let settings;
+  let config;
+  try {
+    settings = loadSettings();
+    config = loadConfigFile(settings.configPath);
+  } catch (error) {
+    if (error instanceof SettingsError || error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const log = createLogger(settings.logLevel);
+  const mario = await startMario({ settings, config, kubeConfig: loadKubeConfig(), log });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    mario.close().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
+import { githubApp } from "../handlers/github-app.js";
+import { createCommandRegistry } from "./commands/command-registry.js";
+import type { MarioConfig } from "./config/config-schema.js";
+import type { GitHubForInstallation } from "./github/github-port.js";
+import { octokitGitHub } from "./github/octokit-github.js";
+import { kubeTekton } from "./kube/kube-tekton.js";
+import type { TektonPort } from "./kube/tekton-port.js";
+import { createLogger } from "./log.js";
+import { findFailure } from "./runs/find-failure.js";
+import { reportRun } from "./runs/report-run.js";
+import { createRunStore } from "./runs/run-store.js";
+import { watchRuns } from "./runs/watch-runs.js";
+import type { Settings } from "./settings.js";
+import { healthRoute } from "./web/health-route.js";
+import { createHttpServer } from "./web/http-server.js";
+import { runPageRoute } from "./web/run-page.js";
+import { handleComment } from "./work/handle-comment.js";
+import { cachedPermission } from "./work/permission-cache.js";
+import { redisLock } from "./work/redis-lock.js";
+import { defaultRetryPolicy, type RetryPolicy } from "./work/retry-policy.js";
+import { createWorkQueue, startWorker, type JobHandler } from "./work/work-queue.js";
+
+export interface MarioOptions {
+  settings: Settings;
+  config: MarioConfig;
+  kubeConfig: KubeConfig;
+  log?: Logger;
+  retry?: RetryPolicy;
+  watchBackoff?: { initialMs: number; maxMs: number };
+}
+
+export interface Mario {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Wires mario together: HTTP intake, the BullMQ worker and the PipelineRun watcher, in one process. */
+export async function startMario(options: MarioOptions): Promise<Mario> {
+  const { settings, config } = options;
+  const log = options.log ?? createLogger(settings.logLevel);
+  const retry = options.retry ?? defaultRetryPolicy;
+  const prefix = `${settings.redisPrefix}:`;
+  const redisOptions = { maxRetriesPerRequest: null, protocol: 2 } as const;
+  const redis = new Redis(settings.redisUrl, redisOptions);
+  const workerRedis = new Redis(settings.redisUrl, redisOptions);
+  for (const r of [redis, workerRedis]) r.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
+
+  const probot = new Probot({
+    appId: settings.appId,
+    privateKey: settings.privateKey,
+    secret: settings.webhookSecret,
+    baseUrl: settings.githubApiUrl,
+    log: log.child({ name: "probot" }),
+    // Failed requests are retried by the job queue (which honours Retry-After), not inside a request.
+    Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
+  });
+  const github: GitHubForInstallation = async (installationId) => octokitGitHub(await probot.auth(installationId));
+  const tekton: TektonPort = kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs });
+  const store = createRunStore(redis, prefix);
+  const lock = redisLock(redis, prefix);
+  const queue = createWorkQueue(redis, settings.redisPrefix, retry);
+  const report = (namespace: string, name: string) => reportRun({ store, github, publicUrl: settings.publicUrl, lock }, namespace, name);
+  const commentDeps = {
+    config,
+    registry: createCommandRegistry(config),
+    github,
+    tekton,
+    store,
+    report,
+    permission: cachedPermission(redis, prefix, config.permissionCacheSeconds),
+    redis,
+    prefix,
+  };
+
+  const handle: JobHandler = async (name, data, attempt) => {
+    if (name === "comment") return handleComment(commentDeps, data as Parameters<typeof handleComment>[1], attempt);
+    const { namespace, name: run } = data as { namespace: string; name: string };
+    const record = await store.get(namespace, run);
+    if (record && (record.status.state === "failed" || record.status.state === "timed-out") && !record.failure) {
+      const failure = await findFailure(tekton, record);
+      if (failure) await store.setFailure(namespace, run, failure);
+    }
+    await report(namespace, run);
+  };
+  const worker = startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
+    log.warn({ err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed"),
+  );
+
+  const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
+  const watcher = watchRuns({
+    tekton,
+    store,
+    namespaces,
+    log,
+    backoff: options.watchBackoff,
+    onChange: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
+  });
+
+  const middleware = await createNodeMiddleware(
+    githubApp({ comment: (event) => queue.add("comment", event, event.deliveryId) }),
+    { probot, webhooksPath: "/api/github/webhooks" },
+  );
+  const server = createHttpServer(
+    [
+      healthRoute({ redis, tekton }),
+      async (req, res) => (await middleware(req, res)) === true,
+      runPageRoute({ store, tekton }),
+    ],
+    log,
+  );
+  await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host === "0.0.0.0" ? "127.0.0.1" : settings.host}:${port}`;
+  log.info({ url, publicUrl: settings.publicUrl, namespaces }, "mario is listening");
+
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      watcher.stop();
+      await worker.close();
+      await queue.close();
+      await Promise.all([redis.quit(), workerRedis.quit()]);
+    },
+  };
+}

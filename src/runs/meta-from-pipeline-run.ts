@@ -1,0 +1,31 @@
+import { annotations, labels } from "../kube/labels.js";
+import type { PipelineRun } from "../kube/tekton-types.js";
+import type { RunMeta } from "./run-record.js";
+
+/**
+ * Rebuilds a run's record from the labels and annotations mario put on the PipelineRun, so a Redis that lost
+ * its data (or a new one) still reports on runs already in the cluster. Undefined for runs mario did not create.
+ */
+export function metaFromPipelineRun(run: PipelineRun): RunMeta | undefined {
+  const l = run.metadata.labels ?? {};
+  const a = run.metadata.annotations ?? {};
+  const [owner, name] = (a[annotations.repo] ?? "").split("/");
+  const installationId = Number(a[annotations.installationId]);
+  const pr = Number(l[labels.pr]);
+  if (l[labels.managedBy] !== "mario" || !owner || !name || !Number.isInteger(installationId) || !Number.isInteger(pr)) return undefined;
+  const verb = l[labels.command] ?? "run";
+  return {
+    namespace: run.metadata.namespace ?? "",
+    name: run.metadata.name,
+    installationId,
+    repo: { owner, name },
+    pr,
+    prUrl: a[annotations.prUrl] ?? "",
+    headSha: l[labels.headSha] ?? "",
+    verb,
+    commandLine: a[annotations.commandLine] ?? `/${verb}`,
+    requester: a[annotations.requester] ?? "unknown",
+    checkName: a[annotations.checkName] ?? `mario/${verb}`,
+    createdAt: run.metadata.creationTimestamp ?? new Date().toISOString(),
+  };
+}

@@ -1,0 +1,133 @@
+import { kubeStatusCode } from "../kube/kube-errors.js";
+import { managedBySelector } from "../kube/labels.js";
+import type { TektonPort, WatchHandle } from "../kube/tekton-port.js";
+import type { PipelineRun } from "../kube/tekton-types.js";
+import { metaFromPipelineRun } from "./meta-from-pipeline-run.js";
+import { finishedStates, pipelineRunStatus, taskStatuses } from "./run-status.js";
+import type { RunStore } from "./run-store.js";
+
+export interface WatchDeps {
+  tekton: TektonPort;
+  store: RunStore;
+  namespaces: string[];
+  /** Called when a run's visible state changed; `version` identifies the change (for job de-duplication). */
+  onChange(namespace: string, name: string, version: string): Promise<void>;
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  /** Reconnect delays (ms): first try, and the cap of the doubling. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export interface RunWatcher {
+  /** Resolves once every namespace was listed and its watch opened. */
+  ready: Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Follows the PipelineRuns mario created: list, then watch from the list's resourceVersion; on a dropped stream
+ * resume from the last version seen; on 410 Gone list again. A list also finds runs deleted while mario was away.
+ */
+export function watchRuns(deps: WatchDeps): RunWatcher {
+  const loops = deps.namespaces.map((ns) => namespaceLoop(deps, ns));
+  return {
+    ready: Promise.all(loops.map((l) => l.ready)).then(() => undefined),
+    stop: () => loops.forEach((l) => l.stop()),
+  };
+}
+
+function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
+  const { initialMs, maxMs } = deps.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  let stopped = false;
+  let handle: WatchHandle | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let resourceVersion = "";
+  let delay = initialMs;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const schedule = (relist: boolean) => {
+    if (stopped) return;
+    timer = setTimeout(() => void connect(relist), delay);
+    delay = Math.min(delay * 2, maxMs);
+  };
+
+  const connect = async (relist: boolean) => {
+    if (stopped) return;
+    try {
+      if (relist || !resourceVersion) resourceVersion = await sync(deps, namespace);
+      let expired = false;
+      handle = await deps.tekton.watchPipelineRuns(
+        namespace,
+        managedBySelector,
+        resourceVersion,
+        (type, object) => {
+          if (type === "ERROR") {
+            expired = (object as { code?: number })?.code === 410;
+            return;
+          }
+          const run = object as PipelineRun;
+          if (run?.metadata?.resourceVersion) resourceVersion = run.metadata.resourceVersion;
+          if (type === "BOOKMARK") return;
+          delay = initialMs;
+          void handleEvent(deps, type === "DELETED", run).catch((error) => deps.log.warn({ err: error, run: run.metadata?.name }, "could not record a PipelineRun event"));
+        },
+        (error) => {
+          if (stopped) return;
+          const gone = expired || kubeStatusCode(error) === 410;
+          if (error || gone) deps.log.warn({ namespace, err: error, gone }, "PipelineRun watch closed; reconnecting");
+          schedule(gone);
+        },
+      );
+      markReady();
+    } catch (error) {
+      deps.log.warn({ namespace, err: error }, "cannot list or watch PipelineRuns; retrying");
+      schedule(true);
+    }
+  };
+
+  void connect(true);
+  return {
+    ready,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      handle?.stop();
+    },
+  };
+}
+
+/** Lists every run mario manages in the namespace, records each, and returns the list's resourceVersion. */
+async function sync(deps: WatchDeps, namespace: string): Promise<string> {
+  const list = await deps.tekton.listPipelineRuns(namespace, managedBySelector);
+  await Promise.all(list.items.map((run) => handleEvent(deps, false, run)));
+  return list.resourceVersion;
+}
+
+async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun): Promise<void> {
+  const { namespace = "", name } = run.metadata;
+  let record = await deps.store.get(namespace, name);
+  if (!record) {
+    // Created by mario but unknown to this Redis (lost, or a fresh one): rebuild the record from the run itself.
+    const meta = metaFromPipelineRun(run);
+    if (!meta) return;
+    await deps.store.create(meta, pipelineRunStatus(run));
+    record = await deps.store.get(namespace, name);
+    if (!record) return;
+  }
+  const version = run.metadata.resourceVersion ?? String(Date.now());
+  if (deleted) {
+    if (finishedStates.has(record.status.state)) return;
+    const changed = await deps.store.setStatus(namespace, name, {
+      ...record.status,
+      state: "deleted",
+      message: "The PipelineRun was deleted from the cluster before it finished.",
+      completedAt: new Date().toISOString(),
+    });
+    if (changed) await deps.onChange(namespace, name, `deleted-${version}`);
+    return;
+  }
+  const status = pipelineRunStatus(run);
+  if (finishedStates.has(record.status.state) && record.status.state === status.state && record.tasks.length > 0) return;
+  const tasks = status.state === "queued" || status.state === "pending" ? [] : taskStatuses(await deps.tekton.listTaskRuns(namespace, name));
+  if (await deps.store.setStatus(namespace, name, status, tasks)) await deps.onChange(namespace, name, version);
+}

@@ -1,0 +1,49 @@
+import { Queue, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { JobData, JobName } from "./job-types.js";
+import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
+
+export const queueName = "work";
+
+export interface WorkQueue {
+  /** Queues a job once per `id`: a redelivered webhook with the same id is not queued again. */
+  add<N extends JobName>(name: N, data: JobData[N], id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** BullMQ job ids may not contain ':'; ours come from delivery ids and run names. */
+const safeId = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, "_");
+
+export function createWorkQueue(connection: Redis, prefix: string, retry: RetryPolicy): WorkQueue {
+  const queue = new Queue(queueName, { connection, prefix });
+  return {
+    async add(name, data, id) {
+      await queue.add(name, data, {
+        jobId: safeId(`${name}-${id}`),
+        attempts: retry.attempts,
+        backoff: { type: "mario" },
+        // Completed jobs are kept a day so that a redelivery of the same webhook is recognised and dropped.
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+    },
+    close: () => queue.close(),
+  };
+}
+
+export type JobHandler = <N extends JobName>(name: N, data: JobData[N], attempt: { number: number; of: number }) => Promise<void>;
+
+export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void): Worker {
+  const worker = new Worker(
+    queueName,
+    async (job: Job) => handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }),
+    {
+      connection,
+      prefix,
+      concurrency,
+      settings: { backoffStrategy: (attemptsMade, _type, error) => retryDelayMs(retry, attemptsMade, error) },
+    },
+  );
+  worker.on("failed", onFailed);
+  return worker;
+}

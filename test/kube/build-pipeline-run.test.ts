@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig, loadConfigFile } from "../../src/config/load-config.js";
+import { buildPipelineRun } from "../../src/kube/build-pipeline-run.js";
+import { labelValue, runName } from "../../src/kube/labels.js";
+
+const context = {
+  repo: { owner: "octo", name: "demo", fullName: "octo/demo", cloneUrl: "https://github.com/octo/demo.git", htmlUrl: "https://github.com/octo/demo" },
+  pr: { number: 42, headSha: "a".repeat(40), headRef: "feature", baseRef: "main", baseSha: "b".repeat(40) },
+  requester: "alice",
+  command: "build",
+  args: { target: "image", tag: "mario", context: ".", dockerfile: "Dockerfile" },
+};
+
+describe("buildPipelineRun", () => {
+  it("builds the default build command's tekton.dev/v1 PipelineRun", () => {
+    const config = loadConfigFile();
+    const run = buildPipelineRun({
+      name: "mario-build-42-abc",
+      verb: "build",
+      pipeline: config.commands.build!.pipeline,
+      defaults: config.defaults,
+      context,
+      commandLine: "/build image tag=mario",
+      prUrl: "https://github.com/octo/demo/pull/42",
+      installationId: 7,
+      checkName: "mario/build image",
+    });
+    expect(run.apiVersion).toBe("tekton.dev/v1");
+    expect(run.metadata.namespace).toBe("mario");
+    expect(run.metadata.labels).toMatchObject({ "app.kubernetes.io/managed-by": "mario", "mario.dev/pr": "42", "mario.dev/repo-owner": "octo", "mario.dev/head-sha": "a".repeat(40) });
+    expect(run.metadata.annotations).toMatchObject({ "mario.dev/requester": "alice", "mario.dev/repo": "octo/demo", "mario.dev/installation-id": "7" });
+    expect(run.spec.pipelineRef).toEqual({ name: "mario-build-image" });
+    expect(run.spec.params).toEqual([
+      { name: "GIT_URL", value: "https://github.com/octo/demo.git" },
+      { name: "GIT_REVISION", value: "a".repeat(40) },
+      { name: "IMAGE", value: "registry.example.com/octo/demo:mario" },
+      { name: "CONTEXT", value: "." },
+      { name: "DOCKERFILE", value: "Dockerfile" },
+    ]);
+    expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "mario-pipelines" });
+    expect(run.spec.timeouts).toEqual({ pipeline: "30m" });
+    expect(run.spec.workspaces?.[0]).toMatchObject({ name: "source", volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } });
+  });
+
+  it("renders resolver params and per-command namespace and service account", () => {
+    const config = parseConfig(`defaults: { namespace: ci }
+commands:
+  docs:
+    description: Build the docs
+    pipeline:
+      namespace: docs-ci
+      serviceAccount: docs-bot
+      pipelineRef:
+        resolver: git
+        params: { url: "{{repo.cloneUrl}}", revision: "{{pr.baseRef}}", pathInRepo: .tekton/docs.yaml }
+`);
+    const run = buildPipelineRun({ name: "n", verb: "docs", pipeline: config.commands.docs!.pipeline, defaults: config.defaults, context, commandLine: "/docs", prUrl: "", installationId: 1, checkName: "mario/docs" });
+    expect(run.metadata.namespace).toBe("docs-ci");
+    expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "docs-bot" });
+    expect(run.spec.pipelineRef).toEqual({
+      resolver: "git",
+      params: [
+        { name: "url", value: "https://github.com/octo/demo.git" },
+        { name: "revision", value: "main" },
+        { name: "pathInRepo", value: ".tekton/docs.yaml" },
+      ],
+    });
+    expect(run.spec.params).toEqual([]);
+    expect(run.spec.workspaces).toBeUndefined();
+  });
+});
+
+describe("names and labels", () => {
+  it("gives the same command of the same delivery the same short DNS name", () => {
+    const a = runName("build", 42, "octo/demo#42:delivery-1:0");
+    expect(a).toBe(runName("build", 42, "octo/demo#42:delivery-1:0"));
+    expect(a).not.toBe(runName("build", 42, "octo/demo#42:delivery-1:1"));
+    expect(a).toMatch(/^mario-build-42-[0-9a-f]{10}$/);
+    expect(runName("a-very-long-verb-that-goes-on-and-on", 123456, "x").length).toBeLessThanOrEqual(63);
+  });
+
+  it("turns any string into a valid label value", () => {
+    expect(labelValue("dependabot[bot]")).toBe("dependabot-bot");
+    expect(labelValue("-x-")).toBe("x");
+    expect(labelValue("a".repeat(100))).toHaveLength(63);
+  });
+});
