@@ -64,13 +64,18 @@ describe("parseCommands fuzz", () => {
     parseCommands("/warm up=1 the JIT"); // so the first measured run is not a cold one
     fc.assert(
       fc.property(messyText, (input) => {
-        const start = performance.now();
         const result = parseCommands(input);
-        const elapsed = performance.now() - start;
         checkShape(input, result);
-        // Generous: 20 ms per KiB plus a floor for timer resolution and the odd GC pause.
-        const kib = Buffer.byteLength(input) / 1024;
-        expect(elapsed).toBeLessThan(10 + 20 * kib);
+        // Generous: 20 ms per KiB plus a floor for timer resolution. A run over the bound is timed
+        // again twice: a GC pause or a busy CI machine does not repeat, a slow path does.
+        const bound = 10 + (20 * Buffer.byteLength(input)) / 1024;
+        let best = Infinity;
+        for (let attempt = 0; attempt < 3 && best >= bound; attempt++) {
+          const start = performance.now();
+          parseCommands(input);
+          best = Math.min(best, performance.now() - start);
+        }
+        expect(best).toBeLessThan(bound);
       }),
       { numRuns: 300 },
     );

@@ -80,7 +80,12 @@ export interface FakeKube {
 
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
   setDown(down: boolean): void;
-  dropWatches(): void;
+  /**
+   * Ends every open watch stream abruptly: the socket is destroyed, the client's `done` gets an error
+   * ("terminated"). With `{ graceful: true }` the streams end cleanly instead (`done(null)`), like an API server
+   * closing a watch at its timeout.
+   */
+  dropWatches(opts?: { graceful?: boolean }): void;
   /** Forgets the watch history, as an etcd compaction would: resuming from any older resourceVersion gets 410. */
   compactHistory(): void;
   close(): Promise<void>;
@@ -234,7 +239,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         logs.dropAllFollowers();
       }
     },
-    dropWatches: () => watches.dropAll(),
+    dropWatches: (opts) => (opts?.graceful ? watches.endAll() : watches.dropAll()),
     compactHistory: () => store.compact(),
     async close() {
       watches.endAll();

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { OpenAPIBackend } from "openapi-backend";
-import type { Operation } from "openapi-backend";
+import type { Document, Operation } from "openapi-backend";
 
 const require = createRequire(import.meta.url);
 
@@ -70,7 +70,7 @@ async function prepare(): Promise<PreparedSpec> {
   lap("nullable");
 
   const api = new OpenAPIBackend({
-    definition: document as never,
+    definition: document as unknown as Document,
     quick: true,
     validate: true,
     ajvOpts: { strict: false, allErrors: true, logger: false },
@@ -222,7 +222,7 @@ function buildMatcher(ops: Operation[]): Matcher {
 /** Validates parameters and body against the operation; returns readable problems (empty when valid). */
 export function validateRequest(spec: PreparedSpec, operation: Operation, req: RequestToValidate): string[] {
   const result = spec.api.validator.validateRequest(
-    { method: req.method, path: req.path, query: cloneQuery(req.query), headers: req.headers, body: req.body },
+    { method: req.method, path: req.path, query: cloneQuery(req.query), headers: definedHeaders(req.headers), body: req.body },
     operation,
   );
   return formatErrors(result.errors ?? []);
@@ -232,6 +232,12 @@ export function validateRequest(spec: PreparedSpec, operation: Operation, req: R
 export function validateResponse(spec: PreparedSpec, operation: Operation, status: number, body: unknown): string[] {
   const result = spec.api.validator.validateResponse(body, operation, status);
   return formatErrors(result.errors ?? [], 8, "response");
+}
+
+function definedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 function cloneQuery(query: Record<string, string | string[]>): Record<string, string | string[]> {

@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { withCommandTable } from "../src/commands/readme-command-table.js";
+import { loadConfigFile } from "../src/config/load-config.js";
+import { packageRoot } from "../src/package-root.js";
+
+const readme = readFileSync(join(packageRoot, "README.md"), "utf8");
+
+describe("README", () => {
+  it("has the command table generated from the commands' help (run `npm run docs` after changing a command)", () => {
+    expect(readme).toBe(withCommandTable(readme, loadConfigFile(join(packageRoot, "config", "mario.yaml"))));
+  });
+
+  it("starts with the command that runs mario and the one that runs the tests", () => {
+    const commands = [...readme.slice(0, 1500).matchAll(/^(npm [^\n]+)$/gm)].map((m) => m[1]);
+    expect(commands.slice(0, 2)).toEqual(["npm ci && npm start", "npm ci && npm test"]);
+  });
+
+  it("documents every environment variable mario reads", () => {
+    const source = readFileSync(join(packageRoot, "src", "settings.ts"), "utf8");
+    const vars = [...new Set([...source.matchAll(/\b([A-Z][A-Z0-9]*_[A-Z0-9_]+|PORT|HOST)\b(?=[:?"\s])/g)].map((m) => m[1]!))];
+    expect(vars.length).toBeGreaterThan(8);
+    for (const v of vars) expect(readme, `README mentions ${v}`).toContain(`\`${v}\``);
+  });
+});
