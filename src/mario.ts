@@ -8,6 +8,7 @@ import { createCommandRegistry } from "./commands/command-registry.js";
 import type { MarioConfig } from "./config/config-schema.js";
 import type { GitHubForInstallation } from "./github/github-port.js";
 import { octokitGitHub } from "./github/octokit-github.js";
+import { guardRateLimits } from "./github/rate-limit-guard.js";
 import { kubeTekton } from "./kube/kube-tekton.js";
 import type { TektonPort } from "./kube/tekton-port.js";
 import { createLogger } from "./log.js";
@@ -59,7 +60,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     // Failed requests are retried by the job queue (which honours Retry-After), not inside a request.
     Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
   });
-  const github: GitHubForInstallation = async (installationId) => octokitGitHub(await probot.auth(installationId));
+  const github: GitHubForInstallation = async (installationId) =>
+    guardRateLimits(octokitGitHub(await probot.auth(installationId)), redis, `${prefix}github-paused:${installationId}`);
   const tekton: TektonPort = kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs });
   const store = createRunStore(redis, prefix);
   const lock = redisLock(redis, prefix);

@@ -48,13 +48,6 @@ function isIndentedCode(line: string): boolean {
   return true;
 }
 
-/** Called after isIndentedCode, so at most three spaces precede the `>`. */
-function isBlockQuote(line: string): boolean {
-  let i = 0;
-  while (line[i] === " ") i++;
-  return line[i] === ">";
-}
-
 /**
  * Cuts `<!-- ... -->` spans out of one line. A comment may start anywhere (not only where CommonMark
  * would open an HTML block) and an unclosed one runs to the end of the text: both err towards hiding.
@@ -82,7 +75,7 @@ function stripHtmlComments(line: string, inComment: boolean): { visible: string;
   return { visible, inComment };
 }
 
-/** Yields the lines outside fenced and indented code, block quotes and HTML comments. */
+/** Yields the lines outside fenced and indented code and HTML comments. */
 export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> {
   let fence: Fence | undefined;
   let inComment = false;
@@ -103,7 +96,8 @@ export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> 
       text = stripped.visible;
       inComment = stripped.inComment;
     }
-    if (isIndentedCode(text) || isBlockQuote(text)) continue;
+    // Block quotes (`> /x`, `> > /x`) need no check: a command's `/` must be the first non-blank character.
+    if (isIndentedCode(text)) continue;
     yield { index, text };
   }
 }

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects are untyped JSON */
 import { PassThrough } from "node:stream";
 import {
   ApiException,
@@ -45,7 +46,7 @@ interface WatchEvent {
 }
 
 /** Starts a real client-node Watch and collects its events. */
-async function watchEvents(kc: KubeConfig, path: string, query: Record<string, unknown>) {
+async function watchEvents(kc: KubeConfig, path: string, query: Record<string, string | number | boolean | undefined>) {
   const events: WatchEvent[] = [];
   let resolveDone!: (err: unknown) => void;
   const done = new Promise<unknown>((resolve) => (resolveDone = resolve));

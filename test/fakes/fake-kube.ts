@@ -22,7 +22,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { isPublicPath, KubeApi, sendJson } from "./kube-http.js";
 import { LogStore } from "./kube-logs.js";
-import { failure, KubeHttpError, reasonForCode, type KubeObject } from "./kube-resources.js";
+import { failure, KubeHttpError, reasonForCode } from "./kube-resources.js";
 import { KubeStore } from "./kube-store.js";
 import { TektonSim, type RunOutcome, type SimTask } from "./kube-tekton.js";
 import { WatchHub } from "./kube-watch.js";
@@ -60,6 +60,7 @@ export interface FakeKubeOptions {
   bookmarkIntervalMs?: number;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- objects are free-form JSON for tests to inspect */
 export interface FakeKube {
   url: string;
   /** A fresh, real KubeConfig pointing at this server (plain http, `skipTLSVerify: true`, a bearer token). */
@@ -90,6 +91,7 @@ export interface FakeKube {
   compactHistory(): void;
   close(): Promise<void>;
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 interface FaultRule extends FaultMatch {
   response: FaultResponse;
@@ -202,8 +204,6 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
-  const items = (list: KubeObject[]): any[] => list;
-
   return {
     url,
     requests,
@@ -217,10 +217,10 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       });
       return kc;
     },
-    pipelineRuns: (ns) => items(store.list("pipelineruns", ns)),
+    pipelineRuns: (ns) => store.list("pipelineruns", ns),
     getPipelineRun: (ns, name) => store.get("pipelineruns", ns, name),
-    taskRuns: (ns) => items(store.list("taskruns", ns)),
-    pods: (ns) => items(store.list("pods", ns)),
+    taskRuns: (ns) => store.list("taskruns", ns),
+    pods: (ns) => store.list("pods", ns),
 
     startRun: (ns, name, opts) => sim.startRun(ns, name, opts),
     appendLog: (ns, pod, container, text) => logs.append(ns, pod, container, text),

@@ -3,6 +3,8 @@
  * request validation by the fake GitHub server.
  *
  * - Loaded lazily on first use and cached at module level (a vitest worker re-evaluates it per test file).
+ * - Pruned to what routing and validation need: no webhooks, no examples, no components unreachable from
+ *   `paths` (halves the dereferencing work).
  * - OpenAPI 3.0 `nullable` is rewritten to JSON-schema type arrays / `anyOf [.., {type: null}]` so ajv
  *   validates every schema (ajv rejects `nullable` without `type`, and `nullable` + `enum` without null).
  * - Routing and validation use openapi-backend (`quick: true`: sync dereference, lazily compiled validators).
@@ -66,6 +68,8 @@ async function prepare(): Promise<PreparedSpec> {
 
   const document = JSON.parse(readFileSync(require.resolve(SPEC_MODULE), "utf8")) as Record<string, unknown>;
   lap("parse");
+  pruneForRequests(document);
+  lap("prune");
   rewriteNullable(document);
   lap("nullable");
 
@@ -91,6 +95,59 @@ async function prepare(): Promise<PreparedSpec> {
   lap("index");
 
   return { api, operations, matcher, loadMs: Math.round(performance.now() - started), timings };
+}
+
+/**
+ * Drops what request/response validation never reads: `x-webhooks`, every `example`/`examples` (some hold
+ * `$ref`s into components/examples), and components not reachable from `paths`. Mutates in place.
+ */
+export function pruneForRequests(doc: Record<string, unknown>): void {
+  delete doc["x-webhooks"];
+  const components = (doc.components ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  delete components.examples;
+  const refs = new Set<string>();
+  const queue: string[] = [];
+  const visit = (root: unknown) => {
+    const stack: [unknown, string][] = [[root, ""]];
+    while (stack.length > 0) {
+      const [node, parentKey] = stack.pop() as [unknown, string];
+      if (node === null || typeof node !== "object") continue;
+      if (Array.isArray(node)) {
+        for (const item of node) stack.push([item, ""]);
+        continue;
+      }
+      const o = node as Record<string, unknown>;
+      if (typeof o.$ref === "string" && !refs.has(o.$ref)) {
+        refs.add(o.$ref);
+        queue.push(o.$ref);
+      }
+      for (const [key, value] of Object.entries(o)) {
+        // `properties.example` would be a property called "example", not an example.
+        if ((key === "example" || key === "examples") && parentKey !== "properties") {
+          delete o[key];
+        } else if (value !== null && typeof value === "object") {
+          stack.push([value, key]);
+        }
+      }
+    }
+  };
+  visit(doc.paths);
+  // Every ref is queued once; visiting its target queues the refs found there.
+  for (let i = 0; i < queue.length; i++) {
+    const ref = queue[i] as string;
+    const target = ref
+      .split("/")
+      .slice(1)
+      .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key.replace(/~1/g, "/").replace(/~0/g, "~")], doc);
+    visit(target);
+  }
+  for (const section of ["schemas", "parameters", "responses", "headers", "requestBodies"]) {
+    const entries = components[section];
+    if (!entries) continue;
+    for (const name of Object.keys(entries)) {
+      if (!refs.has(`#/components/${section}/${name}`)) delete entries[name];
+    }
+  }
 }
 
 /**

@@ -38,16 +38,16 @@ function patchError(message: string, code = 422) {
   return httpError(code, code === 400 ? message : `the server rejected our request due to an error in our request: ${message}`);
 }
 
-function parentOf(doc: unknown, tokens: string[], op: string): { parent: any; key: string } {
-  let node: any = doc;
+function child(node: unknown, token: string): unknown {
+  if (Array.isArray(node)) return /^\d+$/.test(token) ? node[Number(token)] : undefined;
+  if (isPlainObject(node) && Object.hasOwn(node, token)) return node[token];
+  return undefined;
+}
+
+function parentOf(doc: unknown, tokens: string[], op: string): { parent: unknown; key: string } {
+  let node: unknown = doc;
   for (const token of tokens.slice(0, -1)) {
-    if (Array.isArray(node)) {
-      node = node[Number(token)];
-    } else if (isPlainObject(node)) {
-      node = node[token];
-    } else {
-      node = undefined;
-    }
+    node = child(node, token);
     if (node === undefined) throw patchError(`${op} operation does not apply: doc is missing path: "/${tokens.join("/")}": missing value`);
   }
   return { parent: node, key: tokens[tokens.length - 1]! };
@@ -64,11 +64,9 @@ function arrayIndex(parent: unknown[], key: string, forInsert: boolean, path: st
 }
 
 function getAt(doc: unknown, path: string, op: string): unknown {
-  let node: any = doc;
+  let node: unknown = doc;
   for (const token of parsePointer(path)) {
-    if (Array.isArray(node)) node = node[Number(token)];
-    else if (isPlainObject(node) && Object.hasOwn(node, token)) node = node[token];
-    else node = undefined;
+    node = child(node, token);
     if (node === undefined) throw patchError(`${op} operation does not apply: doc is missing path: "${path}": missing value`);
   }
   return node;

@@ -6,8 +6,10 @@ export type KubeObject = {
   apiVersion?: string;
   kind?: string;
   metadata: KubeMetadata;
+  /* eslint-disable @typescript-eslint/no-explicit-any -- free-form JSON, read and written by the Tekton simulation */
   spec?: any;
   status?: any;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   [key: string]: unknown;
 };
 

@@ -105,11 +105,6 @@ export class WatchHub {
     }
   }
 
-  /** Sends a BOOKMARK with the current resourceVersion to every watcher that allowed bookmarks. */
-  bookmarkAll(): void {
-    for (const watcher of this.watchers) if (watcher.request.allowBookmarks) this.bookmark(watcher, false);
-  }
-
   /** Ends every stream abruptly (socket destroyed, no final chunk): the client sees a broken connection. */
   dropAll(): void {
     for (const watcher of [...this.watchers]) {

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { issueCommentEvent, sendWebhook } from "../fakes/fake-github.js";
+import { repo, settle, startTestMario, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
+
+// One mario for the file; each test uses its own PR so replies never mix.
+let t: TestMario;
+let nextPr = 100;
+let pr: number;
+beforeAll(async () => {
+  t = await startTestMario();
+});
+afterAll(async () => {
+  t.github.assertNoViolations();
+  await t.close();
+});
+beforeEach(() => {
+  pr = nextPr++;
+  t.github.state.addPullRequest(repo, { number: pr, user: "carol", title: `PR ${pr}` });
+});
+
+const ns = "mario";
+const runsFor = (n: number) => t.kube.pipelineRuns(ns).filter((r) => r.metadata.labels["mario.dev/pr"] === String(n));
+const repliesOn = (n: number) => t.github.state.comments(repo, n).filter((c) => c.user.type === "Bot");
+const reply = (n: number) => waitFor(() => repliesOn(n)[0]?.body, `a reply on #${n}`);
+const say = (body: string, o: Parameters<TestMario["comment"]>[1] = {}) => t.comment(body, { prNumber: pr, ...o });
+
+async function expectNothing(n = pr) {
+  await settle();
+  expect(runsFor(n)).toEqual([]);
+  expect(repliesOn(n)).toEqual([]);
+}
+
+describe("webhook intake", () => {
+  it("rejects a bad signature and queues nothing", async () => {
+    const payload = issueCommentEvent({ repo, prNumber: pr, user: "alice", body: "/build image", installationId: 1 });
+    const bad = await sendWebhook(`${t.mario.url}/api/github/webhooks`, { name: "issue_comment", payload, secret: "wrong-secret" });
+    expect(bad.status).toBe(400);
+    const missing = await sendWebhook(`${t.mario.url}/api/github/webhooks`, { name: "issue_comment", payload, secret: webhookSecret, signature: null });
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    await expectNothing();
+  });
+
+  it("processes the same delivery once", async () => {
+    const first = await say("/build image tag=once");
+    await say("/build image tag=once", { deliveryId: first.deliveryId });
+    await waitFor(() => runsFor(pr).length === 1, "one run");
+    await settle();
+    expect(runsFor(pr)).toHaveLength(1);
+    expect(repliesOn(pr)).toHaveLength(1); // the run's own comment
+  });
+
+  it("ignores bots (mario included), edited comments and closed PRs", async () => {
+    await say("/build image", { user: "mario[bot]", userType: "Bot" });
+    await say("/build image", { action: "edited" });
+    await say("/build image", { issueState: "closed" });
+    await expectNothing();
+  });
+
+  it("answers a command on an issue that is not a PR, and starts nothing", async () => {
+    const issue = t.github.state.addIssue(repo, { number: 5000 + pr, title: "a bug" });
+    await t.comment("/build image", { prNumber: issue.number, isPullRequest: false });
+    expect(await reply(issue.number)).toContain("`/build` only works on pull requests");
+    expect(runsFor(issue.number)).toEqual([]);
+  });
+
+  it("ignores commands in quotes, code fences and indented code, with no reply", async () => {
+    await say("> /build image\n\n```\n/build image\n```\n\n    /build image\n<!-- /build image -->");
+    await expectNothing();
+  });
+
+  it("ignores other bots' verbs listed in ignoreVerbs", async () => {
+    await say("/assign @alice\n/cc @bob");
+    await expectNothing();
+  });
+});
+
+describe("authorization", () => {
+  it("refuses /build from a read-only collaborator, politely, and runs nothing", async () => {
+    await say("/build image", { user: "bob" });
+    const text = await reply(pr);
+    expect(text).toContain("@bob");
+    expect(text).toContain("`/build` needs write access to the repository octo/demo; you have read access, so I did not run it");
+    expect(runsFor(pr)).toEqual([]);
+  });
+
+  it("refuses a non-collaborator", async () => {
+    await say("/build image", { user: "mallory" });
+    expect(await reply(pr)).toContain("you have no access");
+    expect(runsFor(pr)).toEqual([]);
+  });
+
+  it("lets anyone ask for /help", async () => {
+    await say("/help", { user: "mallory" });
+    const text = await reply(pr);
+    expect(text).toContain("| `/build image [tag=<tag>] [context=<context>] [dockerfile=<dockerfile>]` |");
+    await say("/HELP build", { user: "mallory" });
+  });
+});
+
+describe("malformed commands get a reply with usage, and nothing runs", () => {
+  it.each([
+    ["an unknown verb", "/frobnicate now", ["I don't know `/frobnicate`", "`/help`", "`/build`"]],
+    ["a missing required argument", "/build", ["missing required argument `<target>`", "Usage: `/build image"]],
+    ["shell in a value", "/build image tag=$(reboot)", ["`$(reboot)` is not a valid tag", "Usage:"]],
+    ["a 300-character value", `/build image tag=${"x".repeat(300)}`, ["`tag` is 300 characters long; the limit is 256", "Usage: `/build image"]],
+    ["unbalanced quotes", '/build image tag="mario', ["the quote opened in `tag` is never closed", "Usage:"]],
+    ["a duplicated key", "/build image tag=a tag=b", ["`tag`", "twice"]],
+    ["an unknown key", "/build image colour=red", ["unknown argument `colour`; accepted: tag, context, dockerfile"]],
+    ["a non-ASCII look-alike in a value", "/build image tag=mаrio", ["is not a valid tag"]],
+    ["a look-alike in a key", "/build image tаg=mario", ["`/build image tаg=mario`"]],
+  ])("%s", async (_name, body, expected) => {
+    await say(body);
+    const text = await reply(pr);
+    for (const e of expected) expect(text).toContain(e);
+    expect(text.startsWith("@alice: ")).toBe(true);
+    expect(runsFor(pr)).toEqual([]);
+  });
+
+  it("ignores look-alike slashes entirely", async () => {
+    await say("／build image\n∕build image\n⁄build image");
+    await expectNothing();
+  });
+
+  it("answers a 1 MB comment that holds a command with the size limit, and runs nothing", async () => {
+    await say(`/build image\n${"x".repeat(1024 * 1024)}`);
+    const text = await reply(pr);
+    expect(text).toMatch(/1048\d{3} bytes/);
+    expect(text).toContain("65536");
+    expect(runsFor(pr)).toEqual([]);
+  });
+
+  it("says nothing about a 1 MB comment without commands", async () => {
+    await say(`/usr/bin/env: node: not found\n${"log line\n".repeat(120_000)}`);
+    await expectNothing();
+  });
+
+  it("refuses 500 commands in one comment, running none", async () => {
+    await say(Array.from({ length: 500 }, (_, i) => `/build image tag=t${i}`).join("\n"));
+    expect(await reply(pr)).toContain("500 commands");
+    expect(runsFor(pr)).toEqual([]);
+  });
+
+  it("gathers several problems into one reply and still runs the good command", async () => {
+    await say("/frobnicate\n/build image tag=good\n/build image tag=$(bad)");
+    await waitFor(() => runsFor(pr).length === 1, "the good run");
+    const text = await waitFor(() => repliesOn(pr).find((c) => c.body.startsWith("@alice:"))?.body, "the reply");
+    expect(text).toContain("/frobnicate");
+    expect(text).toContain("`$(bad)` is not a valid tag");
+    await settle();
+    expect(runsFor(pr)).toHaveLength(1);
+    expect(repliesOn(pr).filter((c) => c.body.startsWith("@alice:"))).toHaveLength(1);
+  });
+});
