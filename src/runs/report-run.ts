@@ -30,22 +30,20 @@ export async function reportRun(deps: ReportDeps, namespace: string, name: strin
       (async () => {
         const hash = digest(check);
         if (run.checkRunId === undefined) {
-          const id = await gh.createCheckRun(repo, check);
-          await deps.store.setIds(namespace, name, { checkRunId: id });
-        } else if ((await deps.store.reportedHash(namespace, name, "check")) !== hash) {
+          await deps.store.setReported(namespace, name, "check", await gh.createCheckRun(repo, check), hash);
+        } else if (run.reported?.check !== hash) {
           await gh.updateCheckRun(repo, run.checkRunId, check);
-        } else return;
-        await deps.store.setReportedHash(namespace, name, "check", hash);
+          await deps.store.setReported(namespace, name, "check", run.checkRunId, hash);
+        }
       })(),
       (async () => {
         const hash = digest(comment);
         if (run.commentId === undefined) {
-          const id = await gh.createComment(repo, run.meta.pr, comment);
-          await deps.store.setIds(namespace, name, { commentId: id });
-        } else if ((await deps.store.reportedHash(namespace, name, "comment")) !== hash) {
+          await deps.store.setReported(namespace, name, "comment", await gh.createComment(repo, run.meta.pr, comment), hash);
+        } else if (run.reported?.comment !== hash) {
           await gh.updateComment(repo, run.commentId, comment);
-        } else return;
-        await deps.store.setReportedHash(namespace, name, "comment", hash);
+          await deps.store.setReported(namespace, name, "comment", run.commentId, hash);
+        }
       })(),
     ]);
   });

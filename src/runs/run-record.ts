@@ -34,6 +34,8 @@ export interface RunRecord {
   failure?: RunFailure;
   checkRunId?: number;
   commentId?: number;
+  /** Hashes of the check run and comment as last written to GitHub. */
+  reported?: { check?: string; comment?: string };
 }
 
 export const runKey = (meta: Pick<RunMeta, "namespace" | "name">) => `${meta.namespace}/${meta.name}`;

@@ -22,6 +22,7 @@ export function createRunStore(redis: Redis, prefix: string) {
       failure: h.failure ? (JSON.parse(h.failure) as RunFailure) : undefined,
       checkRunId: h.checkRunId ? Number(h.checkRunId) : undefined,
       commentId: h.commentId ? Number(h.commentId) : undefined,
+      reported: { check: h["reported:check"], comment: h["reported:comment"] },
     };
   }
 
@@ -54,18 +55,12 @@ export function createRunStore(redis: Redis, prefix: string) {
     async setFailure(namespace: string, name: string, failure: RunFailure) {
       await redis.hset(key(namespace, name), "failure", JSON.stringify(failure));
     },
-    async setIds(namespace: string, name: string, ids: { checkRunId?: number; commentId?: number }) {
-      const fields: Record<string, string> = {};
-      if (ids.checkRunId !== undefined) fields.checkRunId = String(ids.checkRunId);
-      if (ids.commentId !== undefined) fields.commentId = String(ids.commentId);
-      if (Object.keys(fields).length) await redis.hset(key(namespace, name), fields);
-    },
-    /** What was last written to GitHub (a hash per target), so unchanged reports cost no API request. */
-    async reportedHash(namespace: string, name: string, target: string): Promise<string | null> {
-      return redis.hget(key(namespace, name), `reported:${target}`);
-    },
-    async setReportedHash(namespace: string, name: string, target: string, hash: string) {
-      await redis.hset(key(namespace, name), `reported:${target}`, hash);
+    /**
+     * Records what was written to GitHub: the id of the check run or comment and a hash of its content, so an
+     * unchanged report costs no API request.
+     */
+    async setReported(namespace: string, name: string, target: "check" | "comment", id: number, hash: string) {
+      await redis.hset(key(namespace, name), { [target === "check" ? "checkRunId" : "commentId"]: String(id), [`reported:${target}`]: hash });
     },
     /** Most recent first. */
     async recent(limit: number): Promise<RunRecord[]> {

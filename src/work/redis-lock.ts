@@ -18,6 +18,9 @@ const release = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call
 
 /** A short Redis lock (SET NX PX, released only by its owner). The TTL bounds the damage of a crashed holder. */
 export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
+  // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every release.
+  if (!("marioReleaseLock" in redis)) redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
+  const releaseLock = (key: string, token: string) => (redis as unknown as { marioReleaseLock(k: string, t: string): Promise<number> }).marioReleaseLock(key, token);
   return {
     async withLock(name, fn) {
       const key = `${prefix}lock:${name}`;
@@ -26,7 +29,7 @@ export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
       try {
         return await fn();
       } finally {
-        await redis.eval(release, 1, key, token);
+        await releaseLock(key, token);
       }
     },
   };

@@ -48,6 +48,11 @@ afterEach(async () => {
   await fake.close();
 });
 
+/** An untyped request, to send what Octokit's types would refuse. */
+function raw(route: string, params: Record<string, unknown>) {
+  return octokit.request(route, params);
+}
+
 /** Runs `fn`, expects it to reject with an Octokit RequestError, and returns that error. */
 async function failure(fn: () => Promise<unknown>): Promise<{ status: number; message: string; response?: { headers: Record<string, string | number | undefined>; data: unknown } }> {
   try {
@@ -281,7 +286,7 @@ describe("fake GitHub: permissions", () => {
 describe("fake GitHub: violations", () => {
   it("records a body that violates the operation's schema and answers 422", async () => {
     const err = await failure(() =>
-      octokit.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: "x", head_sha: HEAD, status: "bogus" }),
+      raw("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name: "x", head_sha: HEAD, status: "bogus" }),
     );
     expect(err.status).toBe(422);
     expect(fake.violations).toHaveLength(1);
@@ -292,9 +297,9 @@ describe("fake GitHub: violations", () => {
   });
 
   it("records a missing required body property and an unknown query parameter", async () => {
-    await failure(() => octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: 7 }));
-    await failure(() => octokit.request("GET /repos/{owner}/{repo}/pulls", { owner, repo, state: "merged" }));
-    await failure(() => octokit.request("GET /repos/{owner}/{repo}/pulls", { owner, repo, colour: "red" }));
+    await failure(() => raw("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: 7 }));
+    await failure(() => raw("GET /repos/{owner}/{repo}/pulls", { owner, repo, state: "merged" }));
+    await failure(() => raw("GET /repos/{owner}/{repo}/pulls", { owner, repo, colour: "red" }));
     expect(fake.violations).toHaveLength(3);
     expect(fake.violations[0]).toMatch(/missing required request body|missing required property 'body'/);
     expect(fake.violations[1]).toMatch(/query\.state must be one of/);
@@ -331,7 +336,7 @@ describe("fake GitHub: violations", () => {
   it("checks the fake's own responses against GitHub's response schemas when asked to", async () => {
     fake.route("repos/get", () => ({ status: 200, body: { id: 1, name: "demo" } }));
     await octokit.rest.repos.get({ owner, repo });
-    expect(fake.violations[0]).toMatch(/fake's own 200 response does not match[\s\S]*full_name/);
+    expect(fake.violations[0]).toMatch(/fake's own 200 response does not match[\s\S]*archive_url/);
   });
 
   it("records a call to an endpoint the fake does not implement", async () => {
@@ -392,6 +397,10 @@ describe("fake GitHub: Probot with app authentication", () => {
         throttle: { enabled: false },
       })),
     });
+    const app = await probot.auth();
+    expect((await app.rest.apps.getAuthenticated()).data).toMatchObject({ id: 1, slug: "mario" });
+    expect((await app.rest.apps.getRepoInstallation({ owner, repo })).data).toMatchObject({ id: 1, app_id: 1 });
+
     const installation = await probot.auth(1);
     const { data } = await installation.rest.issues.createComment({ owner, repo, issue_number: 7, body: "from Probot" });
     expect(data.body).toBe("from Probot");
@@ -440,6 +449,16 @@ describe("webhook helpers", () => {
     expect(onIssue.comment.user.type).toBe("Bot");
     expect(onIssue.changes).toEqual({ body: { from: "" } });
     expect(onIssue.repository.url).toBe(`${fake.apiUrl}/repos/${REPO}`);
+  });
+
+  it("fake.issueCommentEvent seeds the comment so the bot can react to it", async () => {
+    const event = fake.issueCommentEvent({ repo: REPO, prNumber: 7, body: "/mario deploy", user: "alice" });
+    expect(fake.state.comment(event.comment.id)).toMatchObject({ body: "/mario deploy", user: { login: "alice" } });
+    expect(event.comment.author_association).toBe("NONE");
+    expect(event.issue.pull_request.url).toBe(`${fake.apiUrl}/repos/${REPO}/pulls/7`);
+    const reaction = await octokit.rest.reactions.createForIssueComment({ owner, repo, comment_id: event.comment.id, content: "eyes" });
+    expect(reaction.status).toBe(201);
+    fake.assertNoViolations();
   });
 
   it("delivers a signed webhook", async () => {

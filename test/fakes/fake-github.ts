@@ -11,9 +11,10 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import { docUrl, loadGitHubSpec, matchRoute, validateRequest, validateResponse, type PreparedSpec } from "./github-openapi.js";
+import { docUrl, loadGitHubSpec, matchRoute, validateRequest, validateResponse } from "./github-openapi.js";
 import { githubRoutes, GitHubError, type RouteContext, type RouteHandler, type RouteResult } from "./github-routes.js";
 import { FakeGitHubState } from "./github-state.js";
+import { issueCommentEvent, type IssueCommentEventOptions } from "./github-webhooks.js";
 import type { RenderContext } from "./github-render.js";
 
 export { FakeGitHubState } from "./github-state.js";
@@ -22,6 +23,7 @@ export { githubRoutes, GitHubError, notFound, validationFailed } from "./github-
 export type { RouteContext, RouteHandler, RouteResult } from "./github-routes.js";
 export { loadGitHubSpec } from "./github-openapi.js";
 export { issueCommentEvent, loadWebhookExample, sendWebhook, signWebhook } from "./github-webhooks.js";
+export type { IssueCommentEventOptions, SendWebhookOptions } from "./github-webhooks.js";
 
 export interface RecordedRequest {
   method: string;
@@ -68,6 +70,12 @@ export interface FakeGitHub {
   requestsFor(operationId: string): RecordedRequest[];
   /** Queue faults: the next `times` requests matching (method, path regexp or operationId) answer with this status/body/headers. */
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
+  /**
+   * `issueCommentEvent` with URLs of this fake, whose comment also exists in `state` (when the issue or pull
+   * request does), so the bot can react to, edit or delete it. Seeds nothing else.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  issueCommentEvent(opts: Omit<IssueCommentEventOptions, "host">): any;
   /** Adds or replaces the handler of an operation. */
   route(operationId: string, handler: RouteHandler): void;
   /** Load time of GitHub's OpenAPI document in this process (ms; 0 when it was already loaded). */
@@ -319,6 +327,17 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
     },
     failNext(match, response, times = 1) {
       queue.push({ match, response, remaining: times });
+    },
+    issueCommentEvent(eventOpts) {
+      let commentId = eventOpts.commentId;
+      if (commentId === undefined && state.findIssue(eventOpts.repo, eventOpts.prNumber)) {
+        commentId = state.addComment(eventOpts.repo, eventOpts.prNumber, {
+          body: eventOpts.body,
+          user: eventOpts.user,
+          userType: eventOpts.userType,
+        }).id;
+      }
+      return issueCommentEvent({ ...eventOpts, commentId, host });
     },
     route(operationId, handler) {
       routes[operationId] = handler;

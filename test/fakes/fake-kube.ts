@@ -23,7 +23,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { isPublicPath, KubeApi, sendJson } from "./kube-http.js";
 import { LogStore } from "./kube-logs.js";
 import { failure, KubeHttpError, reasonForCode } from "./kube-resources.js";
-import { KubeStore } from "./kube-store.js";
+import { KubeStore, type StoreEvent } from "./kube-store.js";
 import { TektonSim, type RunOutcome, type SimTask } from "./kube-tekton.js";
 import { WatchHub } from "./kube-watch.js";
 
@@ -89,6 +89,8 @@ export interface FakeKube {
   dropWatches(opts?: { graceful?: boolean }): void;
   /** Forgets the watch history, as an etcd compaction would: resuming from any older resourceVersion gets 410. */
   compactHistory(): void;
+  /** Calls `listener` for every stored change (benchmarks time PipelineRun creation with it). */
+  onEvent(listener: (event: StoreEvent) => void): void;
   close(): Promise<void>;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -241,6 +243,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     },
     dropWatches: (opts) => (opts?.graceful ? watches.endAll() : watches.dropAll()),
     compactHistory: () => store.compact(),
+    onEvent: (listener) => store.onEvent(listener),
     async close() {
       watches.endAll();
       logs.endAllFollowers();

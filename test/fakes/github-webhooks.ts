@@ -60,6 +60,11 @@ export interface IssueCommentEventOptions {
   host?: string;
   /** The previous body, for action "edited" (`changes.body.from`). */
   previousBody?: string;
+  /** Author of the issue / pull request (default: the example's). */
+  issueUser?: string;
+  issueTitle?: string;
+  /** `comment.author_association` (default "NONE"; decide permissions with the permission endpoint instead). */
+  authorAssociation?: string;
 }
 
 let nextCommentId = 2_000_000_000;
@@ -149,6 +154,8 @@ export function issueCommentEvent(opts: IssueCommentEventOptions): any {
   issue.events_url = `${apiBase}/repos/${opts.repo}/issues/${n}/events`;
   issue.html_url = `${webBase}/${opts.repo}/${kind}/${n}`;
   issue.state = opts.issueState ?? "open";
+  if (opts.issueTitle !== undefined) issue.title = opts.issueTitle;
+  if (opts.issueUser !== undefined) rewriteUser(issue.user, opts.issueUser, "User");
   if (issue.state === "closed") issue.closed_at ??= issue.updated_at;
   else issue.closed_at = null;
   if (opts.isPullRequest === false) {
@@ -172,6 +179,7 @@ export function issueCommentEvent(opts: IssueCommentEventOptions): any {
   comment.html_url = `${webBase}/${opts.repo}/${kind}/${n}#issuecomment-${commentId}`;
   comment.issue_url = issue.url;
   comment.body = opts.body;
+  comment.author_association = opts.authorAssociation ?? "NONE";
   rewriteUser(comment.user, opts.user, opts.userType ?? "User");
   if (action === "edited") payload.changes = { body: { from: opts.previousBody ?? "" } };
 
