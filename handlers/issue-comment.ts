@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import type { CommentEvent } from "../src/work/handle-comment.js";
+import type { CommentEvent } from "../src/work/handle-commands.js";
 
 /** A quick look for a line that could be a command, so ordinary conversation never reaches the queue. */
 const mayHoldCommand = /^[ ]{0,3}\/[A-Za-z]/m;

@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { githubApp } from "../handlers/github-app.js";
+import { builtinCommands } from "./commands/builtin-commands.js";
 import { createCommandRegistry } from "./commands/command-registry.js";
 import type { MarioConfig } from "./config/config-schema.js";
 import type { GitHubForInstallation, GitHubPort } from "./github/github-port.js";
@@ -20,11 +21,11 @@ import type { Settings } from "./settings.js";
 import { healthRoute } from "./web/health-route.js";
 import { createHttpServer } from "./web/http-server.js";
 import { runPageRoute } from "./web/run-page.js";
-import { handleComment } from "./work/handle-comment.js";
+import { commentReplier, handleCommands, type CommandDeps } from "./work/handle-commands.js";
 import { cachedPermission } from "./work/permission-cache.js";
 import { redisLock } from "./work/redis-lock.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./work/retry-policy.js";
-import { createWorkQueue, startWorker, type JobHandler } from "./work/work-queue.js";
+import { createWorkQueue, startWorker, type JobHandler, type JobHandlers } from "./work/work-queue.js";
 
 export interface MarioOptions {
   settings: Settings;
@@ -79,9 +80,9 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const lock = redisLock(redis, prefix);
   const queue = createWorkQueue(redis, settings.redisPrefix, retry);
   const report = (namespace: string, name: string) => reportRun({ store, github, publicUrl: settings.publicUrl, lock }, namespace, name);
-  const commentDeps = {
+  const commandDeps: CommandDeps = {
     config,
-    registry: createCommandRegistry(config),
+    registry: createCommandRegistry(config, builtinCommands({})),
     github,
     tekton,
     store,
@@ -91,16 +92,22 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     prefix,
   };
 
-  const handle: JobHandler = async (name, data, attempt) => {
-    if (name === "comment") return handleComment(commentDeps, data as Parameters<typeof handleComment>[1], attempt);
-    const { namespace, name: run } = data as { namespace: string; name: string };
-    const record = await store.get(namespace, run);
-    if (record && (record.status.state === "failed" || record.status.state === "timed-out") && !record.failure) {
-      const failure = await findFailure(tekton, record);
-      if (failure) await store.setFailure(namespace, run, failure);
-    }
-    await report(namespace, run);
+  // One handler per job name; features add theirs here.
+  const jobs: JobHandlers = {
+    comment: (event, attempt) => {
+      const request = { ...event, source: "github" as const };
+      return handleCommands(commandDeps, request, event.body, attempt, commentReplier(commandDeps, request));
+    },
+    report: async ({ namespace, name }) => {
+      const record = await store.get(namespace, name);
+      if (record && (record.status.state === "failed" || record.status.state === "timed-out") && !record.failure) {
+        const failure = await findFailure(tekton, record);
+        if (failure) await store.setFailure(namespace, name, failure);
+      }
+      await report(namespace, name);
+    },
   };
+  const handle: JobHandler = (name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt);
   const worker = startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     log.warn({ err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed"),
   );

@@ -1,5 +1,7 @@
 import type { ArgConfig, PipelineConfig } from "../config/config-schema.js";
+import type { GitHubPort, PullRequestInfo, RepoRef } from "../github/github-port.js";
 import type { Permission } from "../github/permission.js";
+import type { ParsedCommand } from "./command-types.js";
 
 /** Help a command carries with it; `/help` and the README's command table are rendered from it. */
 export interface CommandHelp {
@@ -10,6 +12,37 @@ export interface CommandHelp {
   examples: string[];
 }
 
+/** Where a command came from: a PR comment, or a Slack slash command acting on a PR. */
+export interface CommandRequest {
+  /** Unique per delivery (webhook id, Slack trigger id): a retried job reuses it, so its runs keep their names. */
+  deliveryId: string;
+  installationId: number;
+  repo: RepoRef;
+  /** The PR (or issue) the command is about. */
+  issueNumber: number;
+  isPullRequest: boolean;
+  /** The GitHub login the command runs as. */
+  author: string;
+  source: "github" | "slack";
+}
+
+/** What a built-in command gets to do its work. */
+export interface CommandContext {
+  request: CommandRequest;
+  command: ParsedCommand;
+  /** Validated arguments, defaults filled in. */
+  args: Record<string, string>;
+  /** Position of the command in its comment (for deterministic names). */
+  index: number;
+  attempt: { number: number; of: number };
+  github: GitHubPort;
+  /** The PR, fetched once per comment; undefined when it does not exist. */
+  pullRequest(): Promise<PullRequestInfo | undefined>;
+  registry: CommandRegistry;
+  /** Adds a paragraph to the one reply this comment gets. */
+  reply(text: string): void;
+}
+
 export interface CommandDefinition {
   verb: string;
   /** Lowest repository permission needed; `none` means anyone who can comment. */
@@ -18,8 +51,10 @@ export interface CommandDefinition {
   help: CommandHelp;
   /** Set for commands that start a Tekton pipeline. */
   pipeline?: PipelineConfig;
-  /** Built-in commands answer in the reply comment and start nothing. */
-  builtin?: "help";
+  /** Built-in behaviour (commands without a pipeline). */
+  run?(ctx: CommandContext): Promise<void>;
+  /** Built-ins that act on the PR (labels, jobs) set this; they are refused on closed PRs and issues. */
+  needsOpenPullRequest?: boolean;
 }
 
 export type CommandRegistry = ReadonlyMap<string, CommandDefinition>;

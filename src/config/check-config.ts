@@ -1,15 +1,14 @@
 import type { CommandConfig, MarioConfig } from "./config-schema.js";
+import { builtinVerbs } from "../commands/builtin-verbs.js";
 import { isKnownReference, templateReferences, templateVariables } from "./render-template.js";
 
-/** Verbs mario implements itself; a config command may not take them over. */
-export const reservedVerbs = ["help"] as const;
 
 /** Checks that need more than one field at a time. Returns `path: problem` lines. */
 export function checkConfig(config: MarioConfig): string[] {
   const problems: string[] = [];
   for (const [verb, command] of Object.entries(config.commands)) {
     const at = `commands.${verb}`;
-    if ((reservedVerbs as readonly string[]).includes(verb)) problems.push(`${at}: "${verb}" is a built-in command and cannot be configured`);
+    if ((builtinVerbs as readonly string[]).includes(verb)) problems.push(`${at}: "${verb}" is a built-in command and cannot be configured`);
     if (config.ignoreVerbs.includes(verb)) problems.push(`${at}: "${verb}" is also listed in ignoreVerbs`);
     problems.push(...checkCommand(at, command));
   }

@@ -1,4 +1,4 @@
-import type { CommentEvent } from "./handle-comment.js";
+import type { CommentEvent } from "./handle-commands.js";
 
 /** Every job mario queues, by name. Data must be plain JSON: it is stored in Redis. */
 export interface JobData {

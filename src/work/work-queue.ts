@@ -31,7 +31,9 @@ export function createWorkQueue(connection: Redis, prefix: string, retry: RetryP
   };
 }
 
-export type JobHandler = <N extends JobName>(name: N, data: JobData[N], attempt: { number: number; of: number }) => Promise<void>;
+export type Attempt = { number: number; of: number };
+export type JobHandler = <N extends JobName>(name: N, data: JobData[N], attempt: Attempt) => Promise<void>;
+export type JobHandlers = { [N in JobName]: (data: JobData[N], attempt: Attempt) => Promise<void> };
 
 export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void): Worker {
   const worker = new Worker(

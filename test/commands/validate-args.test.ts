@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { builtinCommands, type BuiltinServices } from "../../src/commands/builtin-commands.js";
 import { createCommandRegistry } from "../../src/commands/command-registry.js";
 import { parseCommands } from "../../src/commands/parse-commands.js";
 import { validateArgs } from "../../src/commands/validate-args.js";
 import { loadConfigFile } from "../../src/config/load-config.js";
 
-const registry = createCommandRegistry(loadConfigFile());
+const registry = createCommandRegistry(loadConfigFile(), builtinCommands({} as BuiltinServices));
 const build = registry.get("build")!;
 const context = {
   repo: { owner: "octo", name: "demo", fullName: "octo/demo", cloneUrl: "", htmlUrl: "" },

@@ -1,0 +1,5 @@
+/**
+ * Verbs mario implements itself. A config command may not take one over; keep this list in step with the
+ * built-in command definitions (a test checks it).
+ */
+export const builtinVerbs = ["help"] as const;

@@ -1,0 +1,159 @@
+import type { Redis } from "ioredis";
+import type { CommandContext, CommandDefinition, CommandRegistry, CommandRequest } from "../commands/command-definition.js";
+import type { ParseError } from "../commands/command-types.js";
+import { helpTable } from "../commands/help-command.js";
+import { parseCommands } from "../commands/parse-commands.js";
+import { validateArgs } from "../commands/validate-args.js";
+import type { MarioConfig } from "../config/config-schema.js";
+import type { TemplateContext } from "../config/render-template.js";
+import type { GitHubForInstallation, GitHubPort, PullRequestInfo } from "../github/github-port.js";
+import { permissionAtLeast, permissionPhrase } from "../github/permission.js";
+import { startRun, type StartRunDeps } from "../runs/start-run.js";
+import { codeSpan } from "../text/markdown.js";
+import type { PermissionLookup } from "./permission-cache.js";
+
+/** A PR or issue comment, normalized by the webhook handler. */
+export interface CommentEvent extends Omit<CommandRequest, "source"> {
+  body: string;
+}
+
+export interface CommandDeps extends StartRunDeps {
+  config: MarioConfig;
+  registry: CommandRegistry;
+  github: GitHubForInstallation;
+  permission: PermissionLookup;
+  redis: Redis;
+  prefix: string;
+}
+
+/** Where the one reply to a batch of commands goes (a PR comment, a Slack ephemeral message). */
+export type Replier = (gh: GitHubPort, sections: string[]) => Promise<void>;
+
+/**
+ * Turns the commands in a text into work: parse, authorize, validate, then run a built-in or start a pipeline.
+ * Everything that is not a run (help, refusals, mistakes) is gathered into a single reply, so one comment never
+ * gets more than one answer. Shared by PR comments and Slack.
+ */
+export async function handleCommands(
+  deps: CommandDeps,
+  request: CommandRequest,
+  text: string,
+  attempt: { number: number; of: number },
+  replyTo: Replier,
+): Promise<void> {
+  const { config, registry } = deps;
+  const parsed = parseCommands(text, {
+    maxBytes: config.limits.maxCommentBytes,
+    maxCommands: config.limits.maxCommandsPerComment,
+    maxArgLength: config.limits.maxArgLength,
+  });
+  const commands = parsed.commands.filter((c) => !config.ignoreVerbs.includes(c.verb));
+  const errors = parsed.errors.filter((e) => !config.ignoreVerbs.includes(verbOf(e.raw) ?? ""));
+  if (commands.length === 0 && errors.length === 0) return;
+
+  const sections: string[] = [];
+  const gh = await deps.github(request.installationId);
+
+  if (!request.isPullRequest) {
+    // Commands only make sense on pull requests; answer only when the comment clearly speaks to mario.
+    const ours = commands.filter((c) => registry.has(c.verb) && c.verb !== "help");
+    if (ours.length > 0) sections.push(`${ours.map((c) => codeSpan(`/${c.verb}`)).join(", ")} only work${ours.length === 1 ? "s" : ""} on pull requests; this is an issue.`);
+    else if (commands.some((c) => c.verb === "help")) sections.push(helpTable(registry));
+    return replyTo(gh, sections);
+  }
+
+  for (const error of errors) sections.push(describeParseError(error, registry));
+
+  let pr: PullRequestInfo | undefined | null = null; // null: not fetched yet
+  const pullRequest = async () => (pr === null ? (pr = await gh.getPullRequest(request.repo, request.issueNumber)) : pr);
+
+  for (const [index, command] of commands.entries()) {
+    const definition = registry.get(command.verb);
+    if (!definition) {
+      sections.push(`I don't know ${codeSpan(`/${command.verb}`)}. I understand ${[...registry.keys()].map((v) => codeSpan(`/${v}`)).join(", ")}; ${codeSpan("/help")} explains them.`);
+      continue;
+    }
+    const refusal = await authorize(deps, gh, request, definition);
+    if (refusal) {
+      sections.push(refusal);
+      continue;
+    }
+    const needsPr = definition.pipeline !== undefined || definition.needsOpenPullRequest === true;
+    const info = needsPr ? await pullRequest() : undefined;
+    if (needsPr && !info) {
+      sections.push(`I could not find pull request #${request.issueNumber}, so ${codeSpan(`/${definition.verb}`)} did not run.`);
+      continue;
+    }
+    if (info && info.state !== "open") {
+      sections.push(`This pull request is ${info.merged ? "merged" : "closed"}; ${codeSpan(`/${definition.verb}`)} did not run.`);
+      continue;
+    }
+    const context = templateContext(request, info, definition.verb);
+    const checked = validateArgs(definition, command, context);
+    if (!checked.ok) {
+      sections.push(
+        [`${codeSpan(command.raw)} did not run:`, ...checked.problems.map((p) => `- ${p.message}`), "", `Usage: ${codeSpan(definition.help.usage)} — ${codeSpan(`/help ${definition.verb}`)} for details.`].join("\n"),
+      );
+      continue;
+    }
+    if (definition.run) {
+      const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, pullRequest, registry, reply: (t) => sections.push(t) };
+      await definition.run(ctx);
+    } else if (definition.pipeline && info) {
+      await startRun(deps, {
+        command: { ...definition, pipeline: definition.pipeline },
+        context: { ...context, args: checked.args },
+        commandLine: command.raw,
+        prUrl: info.htmlUrl,
+        installationId: request.installationId,
+        identity: commandIdentity(request, index),
+        attempt,
+      });
+    }
+  }
+  await replyTo(gh, sections);
+}
+
+/** Unique per command of a delivery: names derived from it are the same when a job is retried. */
+export function commandIdentity(request: CommandRequest, index: number): string {
+  return `${request.repo.owner}/${request.repo.name}#${request.issueNumber}:${request.deliveryId}:${index}`;
+}
+
+async function authorize(deps: CommandDeps, gh: GitHubPort, request: CommandRequest, definition: CommandDefinition): Promise<string | undefined> {
+  if (definition.permission === "none") return undefined;
+  const have = await deps.permission(gh, request.repo, request.author);
+  if (permissionAtLeast(have, definition.permission)) return undefined;
+  return `${codeSpan(`/${definition.verb}`)} needs ${permissionPhrase(definition.permission)} ${request.repo.owner}/${request.repo.name}; you have ${have === "none" ? "no access" : `${have} access`}, so I did not run it. A maintainer can run it for you.`;
+}
+
+function templateContext(request: CommandRequest, pr: PullRequestInfo | undefined, verb: string): Omit<TemplateContext, "args"> {
+  const fullName = `${request.repo.owner}/${request.repo.name}`;
+  return {
+    repo: { owner: request.repo.owner, name: request.repo.name, fullName, cloneUrl: pr?.cloneUrl ?? "", htmlUrl: pr?.repoHtmlUrl ?? "" },
+    pr: { number: request.issueNumber, headSha: pr?.head.sha ?? "", headRef: pr?.head.ref ?? "", baseRef: pr?.base.ref ?? "", baseSha: pr?.base.sha ?? "" },
+    requester: request.author,
+    command: verb,
+  };
+}
+
+function verbOf(raw: string): string | undefined {
+  return /^\s*\/([A-Za-z][A-Za-z0-9_-]*)/.exec(raw)?.[1]?.toLowerCase();
+}
+
+function describeParseError(error: ParseError, registry: CommandRegistry): string {
+  const definition = registry.get(verbOf(error.raw) ?? "");
+  const usage = definition ? `\n\nUsage: ${codeSpan(definition.help.usage)}` : "";
+  return `${codeSpan(error.raw)}: ${error.message}${usage}`;
+}
+
+/** The GitHub replier: one comment per delivery, posted once even if the job is retried after posting it. */
+export function commentReplier(deps: Pick<CommandDeps, "redis" | "prefix">, request: CommandRequest): Replier {
+  return async (gh, sections) => {
+    if (sections.length === 0) return;
+    const marker = `${deps.prefix}replied:${request.deliveryId}`;
+    if (await deps.redis.exists(marker)) return;
+    await gh.createComment(request.repo, request.issueNumber, `@${request.author}: ${sections.join("\n\n")}`);
+    await deps.redis.set(marker, "1", "EX", 7 * 24 * 3600);
+  };
+}
+
