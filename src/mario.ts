@@ -23,7 +23,7 @@ import { createHttpServer } from "./web/http-server.js";
 import { runPageRoute } from "./web/run-page.js";
 import { commentReplier, handleCommands, type CommandDeps } from "./work/handle-commands.js";
 import { cachedPermission } from "./work/permission-cache.js";
-import { redisLock } from "./work/redis-lock.js";
+import { LockBusyError, redisLock } from "./work/redis-lock.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./work/retry-policy.js";
 import { createWorkQueue, startWorker, type JobHandler, type JobHandlers } from "./work/work-queue.js";
 
@@ -109,7 +109,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   };
   const handle: JobHandler = (name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt);
   const worker = startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
-    log.warn({ err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed"),
+    // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
+    (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
   );
 
   const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];

@@ -12,9 +12,9 @@ describe("README", () => {
     expect(readme).toBe(withCommandTable(readme, loadConfigFile(join(packageRoot, "config", "mario.yaml"))));
   });
 
-  it("starts with the command that runs mario and the one that runs the tests", () => {
+  it("starts with the command that runs mario (the sandbox) and the one that runs the tests", () => {
     const commands = [...readme.slice(0, 1500).matchAll(/^(npm [^\n]+)$/gm)].map((m) => m[1]);
-    expect(commands.slice(0, 2)).toEqual(["npm ci && npm start", "npm ci && npm test"]);
+    expect(commands.slice(0, 2)).toEqual(["npm ci && npm run sandbox", "npm ci && npm test"]);
   });
 
   it("documents every environment variable mario reads", () => {

@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { html, page, type SafeHtml } from "../src/web/html.js";
+import { sendWebhook, type FakeGitHub } from "../test/fakes/fake-github.js";
+import { pullRequestEvent } from "./sandbox-events.js";
+
+export interface DemoUser {
+  login: string;
+  role: string;
+}
+
+export interface SandboxPageOptions {
+  github: FakeGitHub;
+  repo: string;
+  users: DemoUser[];
+  marioUrl: string;
+  webhookSecret: string;
+  /** Extra panes (the Slack channel, when Slack is simulated). */
+  panes?: () => SafeHtml[];
+}
+
+const quickCommands = ["/build image tag=mario", "/build image tag=fail-demo", "/help", "/lgtm", "/approve", "/hold", "/retest"];
+const labels = ["lgtm", "approved", "do-not-merge/hold"];
+
+/**
+ * The sandbox's own page: act as a demo user on the simulated GitHub (comment, label, push) and watch what mario
+ * does. It only talks to the loopback fakes; mario sees ordinary signed webhooks.
+ */
+export async function startSandboxPage(opts: SandboxPageOptions, port = 0): Promise<{ url: string; server: Server }> {
+  const { github, repo } = opts;
+  const deliver = (name: string, payload: unknown) => sendWebhook(`${opts.marioUrl}/api/github/webhooks`, { name, payload, secret: opts.webhookSecret });
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://sandbox");
+      const pr = Number(url.searchParams.get("pr") ?? github.state.pullRequests(repo)[0]?.number ?? 1);
+      if (req.method === "GET" && url.pathname === "/") return send(res, 200, pageHtml(opts, pr));
+      if (req.method === "GET" && url.pathname === "/fragment") return send(res, 200, prPane(opts, pr).value);
+      if (req.method === "POST") {
+        const form = new URLSearchParams(await body(req));
+        const n = Number(form.get("pr"));
+        const user = form.get("user") ?? opts.users[0]!.login;
+        if (!github.state.findPullRequest(repo, n)) return send(res, 404, "no such pull request");
+        if (url.pathname === "/comment") {
+          const text = (form.get("body") ?? "").replace(/\r\n/g, "\n");
+          await deliver("issue_comment", github.issueCommentEvent({ repo, prNumber: n, user, body: text, installationId: 1 }));
+        } else if (url.pathname === "/label") {
+          const label = form.get("label") ?? "";
+          const record = github.state.pullRequest(repo, n);
+          const add = form.get("op") !== "remove";
+          github.state.addLabel(repo, label);
+          record.labels = add ? [...new Set([...record.labels, label])] : record.labels.filter((l) => l !== label);
+          await deliver("pull_request", pullRequestEvent(github, repo, n, add ? "labeled" : "unlabeled", user, { label: { name: label, color: "ededed" } }));
+        } else if (url.pathname === "/push") {
+          const before = github.state.pullRequest(repo, n).head.sha;
+          github.state.pushToPullRequest(repo, n);
+          await deliver("pull_request", pullRequestEvent(github, repo, n, "synchronize", user, { before, after: github.state.pullRequest(repo, n).head.sha }));
+        } else return send(res, 404, "not found");
+        res.writeHead(303, { location: `/?pr=${n}` }).end();
+        return;
+      }
+      send(res, 404, "not found");
+    } catch (error) {
+      send(res, 500, `sandbox error: ${(error as Error).message}`);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function body(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => {
+      text += c;
+      if (text.length > 256 * 1024) req.destroy();
+    });
+    req.on("end", () => resolve(text));
+    req.on("error", reject);
+  });
+}
+
+function send(res: import("node:http").ServerResponse, status: number, text: string) {
+  res.writeHead(status, { "content-type": status === 200 && text.startsWith("<") ? "text/html; charset=utf-8" : "text/plain; charset=utf-8", "cache-control": "no-store" });
+  res.end(text);
+}
+
+function pageHtml(opts: SandboxPageOptions, pr: number): string {
+  const prs = opts.github.state.pullRequests(opts.repo);
+  const body = html`<p class="banner">SANDBOX — GitHub, Slack and the Kubernetes cluster are <strong>simulated</strong> on this machine. Nothing leaves it.</p>
+<p>mario: <a href="${opts.marioUrl}/">dashboard</a> · <a href="${opts.marioUrl}/queue">merge queue</a> · repository <code>${opts.repo}</code></p>
+<nav>${prs.map((p) => html`<a class="${p.number === pr ? "current" : ""}" href="/?pr=${p.number}">#${p.number} ${p.title}</a> `)}</nav>
+<div class="cols"><section>
+<h2>Act as a demo user</h2>
+<form method="post" action="/comment" id="comment-form"><input type="hidden" name="pr" value="${pr}">
+<label>as <select name="user">${opts.users.map((u) => html`<option value="${u.login}">${u.login} (${u.role})</option>`)}</select></label>
+<textarea name="body" rows="4" placeholder="/build image tag=mario">${quickCommands[0]}</textarea>
+<div>${quickCommands.map((c) => html`<button type="button" class="quick" data-command="${c}">${c}</button> `)}</div>
+<button type="submit">Comment on #${pr}</button></form>
+<form method="post" action="/push"><input type="hidden" name="pr" value="${pr}"><input type="hidden" name="user" value="${opts.users[0]!.login}"><button type="submit">Push a commit to #${pr}</button></form>
+<form method="post" action="/label"><input type="hidden" name="pr" value="${pr}"><input type="hidden" name="user" value="${opts.users[0]!.login}">
+${labels.map((l) => html`<button name="label" value="${l}">+ ${l}</button> `)}<input type="hidden" name="op" value="add"></form>
+<form method="post" action="/label"><input type="hidden" name="pr" value="${pr}"><input type="hidden" name="user" value="${opts.users[0]!.login}">
+${labels.map((l) => html`<button name="label" value="${l}">− ${l}</button> `)}<input type="hidden" name="op" value="remove"></form>
+${(opts.panes?.() ?? [])}
+</section><section id="pr-pane">${prPane(opts, pr)}</section></div>
+<style>.banner{background:#fff8c5;border:1px solid #d4a72c;padding:8px}.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:20px}textarea{width:100%;font-family:monospace}
+nav a{margin-right:10px}nav a.current{font-weight:700}.comment{background:#fff;border:1px solid #d0d7de;padding:8px;margin:8px 0;white-space:pre-wrap}form{margin:8px 0}</style>
+<script>
+document.querySelectorAll("button.quick").forEach(b => b.addEventListener("click", () => { document.querySelector("#comment-form textarea").value = b.dataset.command; }));
+setInterval(async () => { const r = await fetch("/fragment?pr=${pr}"); if (r.ok) document.getElementById("pr-pane").innerHTML = await r.text(); }, 1500);
+</script>`;
+  return page(`Sandbox #${pr}`, body);
+}
+
+function prPane(opts: SandboxPageOptions, n: number): SafeHtml {
+  const pr = opts.github.state.findPullRequest(opts.repo, n);
+  if (!pr) return html`<p>No pull request #${n}.</p>`;
+  const checks = opts.github.state.checkRuns(opts.repo, pr.head.sha);
+  const statuses = opts.github.state.statuses(opts.repo, pr.head.sha);
+  const comments = opts.github.state.comments(opts.repo, n);
+  return html`<h2>#${pr.number} ${pr.title} <small>by ${pr.user.login} · ${pr.merged ? "merged" : pr.state} · head <code>${pr.head.sha.slice(0, 7)}</code></small></h2>
+<p>Labels: ${pr.labels.length ? pr.labels.map((l) => html`<code>${l}</code> `) : "none"}</p>
+<h3>Checks</h3>
+${checks.length + statuses.length === 0 ? html`<p class="note">No checks yet.</p>` : ""}
+<table>${checks.map((c) => html`<tr class="check"><td>${c.name}</td><td>${c.status}${c.conclusion ? ` · ${c.conclusion}` : ""}</td><td>${c.output.title ?? ""}</td><td>${c.detailsUrl ? html`<a href="${c.detailsUrl}">details</a>` : ""}</td></tr>`)}
+${statuses.map((s) => html`<tr class="status"><td>${s.context}</td><td>${s.state}</td><td>${s.description ?? ""}</td><td>${s.targetUrl ? html`<a href="${s.targetUrl}">details</a>` : ""}</td></tr>`)}</table>
+<h3>Conversation</h3>
+${comments.map((c) => html`<div class="comment"><strong>${c.user.login}</strong>: ${c.body}</div>`)}`;
+}

@@ -1,0 +1,36 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createConnection } from "node:net";
+
+/** Resolves whether something answers PING on host:port. */
+export function redisAnswers(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(500);
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith("+PONG"));
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * The Redis the sandbox uses: `REDIS_URL` when set, else a private `redis-server` on a free port that stops with
+ * the sandbox. Installs nothing: when the binary is missing it says how to get it.
+ */
+export async function sandboxRedis(): Promise<{ url: string; stop(): void }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => undefined };
+  if (spawnSync("redis-server", ["--version"]).error) {
+    throw new Error("The sandbox needs Redis: set REDIS_URL, or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis).");
+  }
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  for (let i = 0; i < 100 && !(await redisAnswers(port)); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await redisAnswers(port))) throw new Error(`redis-server did not start on port ${port}`);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => void child.kill() };
+}

@@ -1,0 +1,115 @@
+// npm run sandbox — mario on this machine with simulated GitHub, Slack and Kubernetes, and a page to drive it.
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { loadConfigFile } from "../src/config/load-config.js";
+import { startMario } from "../src/mario.js";
+import { loadSettings } from "../src/settings.js";
+import { startFakeGitHub } from "../test/fakes/fake-github.js";
+import { startFakeKube } from "../test/fakes/fake-kube.js";
+import { startSandboxPage, type DemoUser } from "./sandbox-page.js";
+import { sandboxRedis } from "./sandbox-redis.js";
+import { simulateTekton } from "./simulated-tekton.js";
+
+const repo = "demo/hello";
+const users: DemoUser[] = [
+  { login: "maria", role: "maintainer" },
+  { login: "rey", role: "reviewer" },
+  { login: "otto", role: "outsider" },
+];
+
+/** `preferred` when it is free, else any free port (0 = any). */
+function freePort(preferred: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(undefined));
+      probe.listen(port, "127.0.0.1", () => {
+        const actual = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(actual));
+      });
+    });
+  return tryPort(preferred).then(async (port) => port ?? (await tryPort(0))!);
+}
+
+export async function startSandbox(options: { marioPort?: number; pagePort?: number; log?: boolean } = {}) {
+  const redis = await sandboxRedis();
+  const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
+  github.state.addRepo(repo);
+  github.state.setPermission(repo, "maria", "admin");
+  github.state.setPermission(repo, "rey", "write");
+  github.state.setPermission(repo, "otto", "none");
+  github.state.addPullRequest(repo, { number: 1, user: "rey", title: "Add a greeting" });
+  github.state.addPullRequest(repo, { number: 2, user: "otto", title: "Fix a typo (from a fork)" });
+  github.state.addPullRequest(repo, { number: 3, user: "maria", title: "Update the docs" });
+  const tekton = simulateTekton(kube);
+
+  const webhookSecret = randomUUID();
+  const marioPort = await freePort(options.marioPort ?? 3000);
+  const prefix = `mario-sandbox-${randomUUID().slice(0, 8)}`;
+  const settings = loadSettings({
+    APP_ID: "1",
+    PRIVATE_KEY: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    WEBHOOK_SECRET: webhookSecret,
+    GHE_HOST: github.host,
+    GHE_PROTOCOL: "http",
+    REDIS_URL: redis.url,
+    MARIO_REDIS_PREFIX: prefix,
+    PORT: String(marioPort),
+    HOST: "127.0.0.1",
+    PUBLIC_URL: `http://127.0.0.1:${marioPort}`,
+  });
+  const mario = await startMario({
+    settings,
+    config: loadConfigFile(),
+    kubeConfig: kube.kubeConfig(),
+    log: pino({ level: options.log === false ? "silent" : "warn" }),
+    watchBackoff: { initialMs: 100, maxMs: 2000 },
+  });
+  const sandboxPage = await startSandboxPage({ github, repo, users, marioUrl: mario.url, webhookSecret }, await freePort(options.pagePort ?? 0));
+
+  return {
+    url: sandboxPage.url,
+    marioUrl: mario.url,
+    github,
+    kube,
+    async stop() {
+      tekton.stop();
+      sandboxPage.server.close();
+      await mario.close();
+      await Promise.all([github.close(), kube.close()]);
+      const r = new Redis(redis.url, { protocol: 2 });
+      const keys = await r.keys(`${prefix}*`);
+      if (keys.length) await r.del(...keys);
+      r.disconnect();
+      redis.stop();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const sandbox = await startSandbox({ pagePort: Number(process.env.SANDBOX_PORT ?? 4000) });
+    console.log(`
+mario sandbox is running. GitHub, Slack and the Kubernetes cluster are SIMULATED on this machine.
+
+  Open the sandbox:     ${sandbox.url}/
+  mario's dashboard:    ${sandbox.marioUrl}/
+
+Comment on a pull request as maria (maintainer), rey (reviewer) or otto (outsider), add labels or push a commit,
+and watch the checks, comments, dashboard and merge queue react. Press Ctrl-C to stop.`);
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      console.log("\nstopping the sandbox…");
+      sandbox.stop().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  } catch (error) {
+    console.error(`The sandbox could not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox } from "../../sandbox/start-sandbox.js";
+import { packageRoot } from "../../src/package-root.js";
+import { waitFor } from "../support/test-mario.js";
+
+let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+beforeAll(async () => {
+  sandbox = await startSandbox({ marioPort: 0, pagePort: 0, log: false });
+});
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+const post = (path: string, form: Record<string, string>) =>
+  fetch(`${sandbox.url}${path}`, { method: "POST", body: new URLSearchParams(form), redirect: "manual" });
+
+describe("npm run sandbox", () => {
+  it("serves a page labelled as simulated, with the demo users and PRs", async () => {
+    const page = await (await fetch(`${sandbox.url}/`)).text();
+    expect(page).toContain("simulated");
+    for (const who of ["maria (maintainer)", "rey (reviewer)", "otto (outsider)"]) expect(page).toContain(who);
+    expect(page).toContain("#1 Add a greeting");
+  });
+
+  it("turns a comment posted on the page into a simulated run that succeeds, with its log on mario's page", async () => {
+    const res = await post("/comment", { pr: "1", user: "maria", body: "/build image tag=mario" });
+    expect(res.status).toBe(303);
+    const check = await waitFor(() => sandbox.github.state.checkRuns("demo/hello").find((c) => c.conclusion === "success"), "a successful check run", 20_000);
+    const log = await (await fetch(check.detailsUrl!)).text();
+    expect(log).toContain("[simulated] build/build-and-push done");
+    const fragment = await (await fetch(`${sandbox.url}/fragment?pr=1`)).text();
+    expect(fragment).toContain("mario/build image");
+    expect(fragment).toContain("completed · success");
+  });
+
+  it("shows an outsider's refusal", async () => {
+    await post("/comment", { pr: "2", user: "otto", body: "/build image" });
+    await waitFor(() => sandbox.github.state.comments("demo/hello", 2).find((c) => c.body.includes("you have no access")), "a refusal");
+  });
+});
+
+describe("the stand-ins stay out of the production path", () => {
+  it("no file under src/ or handlers/ imports test/ or sandbox/", () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.ts$/.test(entry) && /from "(\.\.\/)+(test|sandbox)\//.test(readFileSync(path, "utf8"))) offenders.push(path);
+      }
+    };
+    walk(join(packageRoot, "src"));
+    walk(join(packageRoot, "handlers"));
+    expect(offenders).toEqual([]);
+  });
+});
