@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { html, page, type SafeHtml } from "../src/web/html.js";
+import { escapeHtml, html, page, SafeHtml } from "../src/web/html.js";
 import { sendWebhook, type FakeGitHub } from "../test/fakes/fake-github.js";
 import { pullRequestEvent } from "./sandbox-events.js";
 
@@ -105,7 +105,7 @@ ${labels.map((l) => html`<button name="label" value="${l}">+ ${l}</button> `)}<i
 ${labels.map((l) => html`<button name="label" value="${l}">− ${l}</button> `)}<input type="hidden" name="op" value="remove"></form>
 ${(opts.panes?.() ?? [])}
 </section><section id="pr-pane">${prPane(opts, pr)}</section></div>
-<style>.banner{background:#fff8c5;border:1px solid #d4a72c;padding:8px}.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:20px}textarea{width:100%;font-family:monospace}
+<style>.banner{background:#fff8c5;border:1px solid #d4a72c;padding:8px}.cols{display:grid;grid-template-columns:minmax(300px,1fr) 2fr;gap:24px}textarea{width:100%;font-family:monospace}
 nav a{margin-right:10px}nav a.current{font-weight:700}.comment{background:#fff;border:1px solid #d0d7de;padding:8px;margin:8px 0;white-space:pre-wrap}form{margin:8px 0}</style>
 <script>
 document.querySelectorAll("button.quick").forEach(b => b.addEventListener("click", () => { document.querySelector("#comment-form textarea").value = b.dataset.command; }));
@@ -127,5 +127,17 @@ ${checks.length + statuses.length === 0 ? html`<p class="note">No checks yet.</p
 <table>${checks.map((c) => html`<tr class="check"><td>${c.name}</td><td>${c.status}${c.conclusion ? ` · ${c.conclusion}` : ""}</td><td>${c.output.title ?? ""}</td><td>${c.detailsUrl ? html`<a href="${c.detailsUrl}">details</a>` : ""}</td></tr>`)}
 ${statuses.map((s) => html`<tr class="status"><td>${s.context}</td><td>${s.state}</td><td>${s.description ?? ""}</td><td>${s.targetUrl ? html`<a href="${s.targetUrl}">details</a>` : ""}</td></tr>`)}</table>
 <h3>Conversation</h3>
-${comments.map((c) => html`<div class="comment"><strong>${c.user.login}</strong>: ${c.body}</div>`)}`;
+${comments.map((c) => html`<div class="comment"><strong>${c.user.login}</strong>: ${markdownLite(c.body)}</div>`)}`;
+}
+
+/** Enough Markdown to read mario's comments in the sandbox: escaped first, then bold, code and links. */
+function markdownLite(text: string): SafeHtml {
+  const escaped = escapeHtml(text.replace(/<!--[\s\S]*?-->\n?/g, ""));
+  return new SafeHtml(
+    escaped
+      .replace(/`{3,}text\n([\s\S]*?)\n`{3,}/g, "<pre>$1</pre>")
+      .replace(/`([^`\n]+)`/g, "<code>$1</code>")
+      .replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>")
+      .replace(/\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g, '<a href="$2">$1</a>'),
+  );
 }

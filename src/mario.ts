@@ -21,6 +21,7 @@ import type { Settings } from "./settings.js";
 import { healthRoute } from "./web/health-route.js";
 import { createHttpServer } from "./web/http-server.js";
 import { runPageRoute } from "./web/run-page.js";
+import { runsPageRoute } from "./web/runs-page.js";
 import { commentReplier, handleCommands, type CommandDeps } from "./work/handle-commands.js";
 import { cachedPermission } from "./work/permission-cache.js";
 import { LockBusyError, redisLock } from "./work/redis-lock.js";
@@ -132,6 +133,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       healthRoute({ redis, tekton }),
       async (req, res) => (await middleware(req, res)) === true,
       runPageRoute({ store, tekton }),
+      runsPageRoute({ store }),
     ],
     log,
   );

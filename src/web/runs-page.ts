@@ -1,0 +1,44 @@
+import type { RunStore } from "../runs/run-store.js";
+import type { RunRecord } from "../runs/run-record.js";
+import { formatDuration } from "../text/markdown.js";
+import { html, page } from "./html.js";
+import { getRoute, send, type Route } from "./http-server.js";
+
+const shown = 100;
+
+/** `GET /`: recent runs, newest first, filterable by repo, PR and state (`/?repo=org/name&pr=12&state=failed`). */
+export function runsPageRoute(deps: { store: RunStore }): Route {
+  return getRoute(/^\/$/, async (_m, req, res) => {
+    const query = new URL(req.url ?? "/", "http://mario").searchParams;
+    const filter = { repo: query.get("repo") ?? "", pr: query.get("pr") ?? "", state: query.get("state") ?? "" };
+    const runs = (await deps.store.recent(1000)).filter(
+      (r) =>
+        (!filter.repo || `${r.meta.repo.owner}/${r.meta.repo.name}` === filter.repo) &&
+        (!filter.pr || String(r.meta.pr) === filter.pr) &&
+        (!filter.state || r.status.state === filter.state),
+    );
+    const filtered = Boolean(filter.repo || filter.pr || filter.state);
+    const body = html`<h1>Recent runs</h1>
+<form method="get" class="filters">
+<label>repository <input name="repo" value="${filter.repo}" placeholder="org/name"></label>
+<label>PR <input name="pr" value="${filter.pr}" size="6" inputmode="numeric"></label>
+<label>state <select name="state"><option value="">any</option>${["queued", "pending", "running", "succeeded", "failed", "cancelled", "timed-out", "create-failed", "deleted"].map(
+      (s) => html`<option ${s === filter.state ? "selected" : ""}>${s}</option>`,
+    )}</select></label>
+<button>Filter</button>${filtered ? html` <a href="/">clear</a>` : ""}</form>
+${runs.length === 0
+  ? html`<p class="note">${filtered ? "No run matches these filters." : "No runs yet. Comment /build image on a pull request, or push to one with presubmit jobs."}</p>`
+  : html`<table class="runs"><tr><th>repository</th><th>PR</th><th>command or job</th><th>who</th><th>state</th><th>duration</th><th>started</th></tr>
+${runs.slice(0, shown).map(row)}</table>${runs.length > shown ? html`<p class="note">Showing the newest ${shown} of ${runs.length}.</p>` : ""}`}`;
+    send(res, 200, "text/html; charset=utf-8", page("Runs", body));
+  });
+}
+
+function row(run: RunRecord) {
+  const { meta, status } = run;
+  const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
+  const repo = `${meta.repo.owner}/${meta.repo.name}`;
+  return html`<tr><td><a href="/?repo=${encodeURIComponent(repo)}">${repo}</a></td><td><a href="${meta.prUrl}">#${meta.pr}</a></td>
+<td><a href="/runs/${meta.namespace}/${meta.name}">${meta.commandLine}</a></td><td>${meta.requester}</td>
+<td><span class="state ${status.state}">${status.state}</span></td><td>${took}</td><td><time datetime="${meta.createdAt}">${meta.createdAt.replace("T", " ").slice(0, 19)}</time></td></tr>`;
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+
+const config = `
+commands:
+  build:
+    description: Build it.
+    args:
+      - { name: note, pattern: "^.{0,40}$", default: "", description: A note. }
+    pipeline:
+      pipelineRef: { name: build }
+      params: { NOTE: "{{args.note}}" }
+`;
+
+let t: TestMario;
+beforeAll(async () => {
+  t = await startTestMario({ config });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe("the dashboard's run list", () => {
+  it("says what to do when there are no runs yet", async () => {
+    const page = await (await fetch(`${t.mario.url}/`)).text();
+    expect(page).toContain("No runs yet");
+  });
+
+  it("lists runs newest first, escapes what users wrote, and filters by state, PR and repository", async () => {
+    t.github.state.addPullRequest("octo/demo", { number: 43, user: "carol", title: "Another" });
+    await t.comment('/build note="<b>first</b>"');
+    await waitFor(() => t.kube.pipelineRuns("mario").length === 1, "first run");
+    await t.comment("/build note=second", { prNumber: 43 });
+    await waitFor(() => t.kube.pipelineRuns("mario").length === 2, "second run");
+    const first = t.kube.pipelineRuns("mario").find((r) => r.metadata.labels["mario.dev/pr"] === "42")!;
+    t.kube.startRun("mario", first.metadata.name, { tasks: [{ name: "build" }] });
+    t.kube.finishRun("mario", first.metadata.name, { status: "False", reason: "Failed" });
+    await waitFor(async () => (await (await fetch(`${t.mario.url}/?state=failed`)).text()).includes("note=&quot;&lt;b&gt;first"), "failed run listed");
+
+    const all = await (await fetch(`${t.mario.url}/`)).text();
+    expect(all).not.toContain("<b>first</b>");
+    expect(all.indexOf("note=second")).toBeLessThan(all.indexOf("first"));
+    expect(all).toContain(`href="/runs/mario/${first.metadata.name}"`);
+
+    const failed = await (await fetch(`${t.mario.url}/?state=failed`)).text();
+    expect(failed).not.toContain("note=second");
+    const pr43 = await (await fetch(`${t.mario.url}/?pr=43`)).text();
+    expect(pr43).toContain("note=second");
+    expect(pr43).not.toContain("first");
+    const otherRepo = await (await fetch(`${t.mario.url}/?repo=octo/other`)).text();
+    expect(otherRepo).toContain("No run matches these filters.");
+  });
+});
