@@ -23,8 +23,8 @@ export function redisAnswers(port: number, host = "127.0.0.1"): Promise<boolean>
  * The Redis the sandbox uses: `REDIS_URL` when set, else a private `redis-server` on a free port that stops with
  * the sandbox. Installs nothing: when the binary is missing it says how to get it.
  */
-export async function sandboxRedis(): Promise<{ url: string; stop(): void }> {
-  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => undefined };
+export async function sandboxRedis(url = process.env.REDIS_URL): Promise<{ url: string; stop(): void }> {
+  if (url) return { url, stop: () => undefined };
   if (spawnSync("redis-server", ["--version"]).error) {
     throw new Error("The sandbox needs Redis: set REDIS_URL, or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis).");
   }

@@ -33,8 +33,8 @@ function freePort(preferred: number): Promise<number> {
   return tryPort(preferred).then(async (port) => port ?? (await tryPort(0))!);
 }
 
-export async function startSandbox(options: { marioPort?: number; pagePort?: number; log?: boolean } = {}) {
-  const redis = await sandboxRedis();
+export async function startSandbox(options: { marioPort?: number; pagePort?: number; log?: boolean; redisUrl?: string } = {}) {
+  const redis = await sandboxRedis(options.redisUrl);
   const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
   github.state.addRepo(repo);
   github.state.setPermission(repo, "maria", "admin");

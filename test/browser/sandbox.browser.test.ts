@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../sandbox/start-sandbox.js";
+import { redisUrl } from "../support/test-redis.js";
 import { browserAvailable, launchBrowser, screenshotDir } from "../support/browser.js";
 
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
@@ -10,7 +11,7 @@ let page: Page;
 
 describe.skipIf(!browserAvailable)("the sandbox in a real browser", () => {
   beforeAll(async () => {
-    sandbox = await startSandbox({ marioPort: 0, pagePort: 0, log: false });
+    sandbox = await startSandbox({ marioPort: 0, pagePort: 0, log: false, redisUrl: redisUrl() });
     browser = await launchBrowser();
     page = await browser.newPage();
   }, 60_000);

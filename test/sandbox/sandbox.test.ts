@@ -2,12 +2,13 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox } from "../../sandbox/start-sandbox.js";
+import { redisUrl } from "../support/test-redis.js";
 import { packageRoot } from "../../src/package-root.js";
 import { waitFor } from "../support/test-mario.js";
 
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
 beforeAll(async () => {
-  sandbox = await startSandbox({ marioPort: 0, pagePort: 0, log: false });
+  sandbox = await startSandbox({ marioPort: 0, pagePort: 0, log: false, redisUrl: redisUrl() });
 });
 afterAll(async () => {
   await sandbox?.stop();
