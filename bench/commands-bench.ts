@@ -7,7 +7,7 @@
 // Every loop is bounded; every address is loopback.
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { issueCommentEvent, sendWebhook, startFakeGitHub } from "../test/fakes/fake-github.js";
@@ -38,6 +38,16 @@ writeFileSync(
   `apiVersion: v1\nkind: Config\nclusters: [{ name: fake, cluster: { server: "${kube.url}", insecure-skip-tls-verify: true } }]\nusers: [{ name: bench, user: { token: bench } }]\ncontexts: [{ name: fake, context: { cluster: fake, user: bench } }]\ncurrent-context: fake\n`,
 );
 
+/** CPU time (ms) a child process has used so far, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +76,9 @@ async function load(url: string, tagPrefix: string) {
 
 // ---- floor: verify + parse only
 const floor = await startChild("bench/floor-app.ts", { APP_ID: "1", PRIVATE_KEY: privateKey, WEBHOOK_SECRET: secret }, /listening (http:\/\/\S+)/);
+const floorCpuBefore = cpuMs(floor.child.pid);
 const floorRun = await load(floor.match[1]!, "f");
+const floorCpu = cpuMs(floor.child.pid) - floorCpuBefore;
 await floor.stop();
 const floorHttp = [...floorRun.sent.values()].map((s) => s.http).sort((a, b) => a - b);
 
@@ -100,6 +112,7 @@ const mario = await startChild(
 );
 const marioUrl = mario.match[1]!;
 const ghBefore = github.requests.length;
+const marioCpuBefore = cpuMs(mario.child.pid);
 const marioRun = await load(marioUrl, "m");
 const deadline = Date.now() + 60_000;
 while (created.size < total && Date.now() < deadline) await sleep(20);
@@ -107,6 +120,7 @@ while (created.size < total && Date.now() < deadline) await sleep(20);
 const reportDeadline = Date.now() + 60_000;
 const reported = () => github.requests.filter((r) => r.operationId === "issues/create-comment").length;
 while (reported() < created.size && Date.now() < reportDeadline) await sleep(50);
+const marioCpu = cpuMs(mario.child.pid) - marioCpuBefore;
 await mario.stop();
 
 const latencies = [...marioRun.sent.entries()].filter(([tag]) => created.has(tag)).map(([tag, s]) => created.get(tag)! - s.at).sort((a, b) => a - b);
@@ -139,9 +153,10 @@ console.log(`floor (bare Probot: verify + parse): webhook round trip p50 ${round
 console.log(`mario webhook round trip: p50 ${round(percentile(marioHttp, 50))} ms, p99 ${round(percentile(marioHttp, 99))} ms`);
 console.log(`mario webhook → PipelineRun created: p50 ${round(p50)} ms, p99 ${round(p99)} ms, ${created.size}/${total} created`);
 console.log(`mario sustained: ${round(throughput)} commands/s (offered ${rate}/s)`);
+console.log(`CPU per command: mario ${round(marioCpu / created.size, 2)} ms (intake, queue, GitHub, Kubernetes, report), floor ${round(floorCpu / total, 2)} ms (verify + parse)`);
 console.log(`GitHub requests: ${round(ghRequests.length / created.size, 2)} per command in all, ${round(beforeRun / created.size, 2)} before the run starts`);
 console.log(`  by operation: ${[...byOp.entries()].sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(", ")}`);
 console.log(
-  `summary: p50 ${round(p50)} ms p99 ${round(p99)} ms at ${rate}/s; ${round(throughput)} cmd/s sustained; ${round(beforeRun / created.size, 2)} GitHub req/cmd before run, ${round(ghRequests.length / created.size, 2)} in all; cost vs floor p50 ${round(p50 / fp50)}x p99 ${round(p99 / fp99)}x`,
+  `summary: p50 ${round(p50)} ms p99 ${round(p99)} ms at ${rate}/s; ${round(throughput)} cmd/s sustained; ${round(beforeRun / created.size, 2)} GitHub req/cmd before run, ${round(ghRequests.length / created.size, 2)} in all; cost vs floor: latency p50 ${round(p50 / fp50)}x p99 ${round(p99 / fp99)}x, CPU/command ${round(marioCpu / created.size / (floorCpu / total))}x`,
 );
 process.exit(created.size === total ? 0 : 1);

@@ -1,31 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createConnection } from "node:net";
 import type { TestProject } from "vitest/node";
+import { redisAnswers as answers } from "../../sandbox/sandbox-redis.js";
 
 /**
  * Tests use a real Redis: the one on 127.0.0.1:6379 when it answers (each test file takes its own key prefix
  * and cleans up), otherwise a private `redis-server` started here on a free port and stopped at the end.
  */
 let child: ChildProcess | undefined;
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    socket.setTimeout(500);
-    socket.once("connect", () => {
-      socket.write("PING\r\n");
-    });
-    socket.once("data", (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith("+PONG"));
-    });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 export default async function setup(project: TestProject) {
   if (process.env.REDIS_URL) {
