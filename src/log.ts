@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { logContext } from "./log-context.js";
 
 /**
  * Structured JSON logs. Credentials that could end up in a logged object (headers, tokens, keys) are redacted
@@ -8,6 +9,8 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? "info"): L
   return pino({
     level,
     base: { service: "mario" },
+    // The delivery id and job being handled, on every line logged while handling them (src/log-context.ts).
+    mixin: logContext,
     redact: {
       paths: [
         "*.authorization",

@@ -12,20 +12,35 @@ import { octokitGitHub } from "./github/octokit-github.js";
 import { guardRateLimits } from "./github/rate-limit-guard.js";
 import { kubeTekton } from "./kube/kube-tekton.js";
 import type { TektonPort } from "./kube/tekton-port.js";
+import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
-import { findFailure } from "./runs/find-failure.js";
-import { reportRun } from "./runs/report-run.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
+import { observeWorker, withJobLogContext } from "./metrics/observe-jobs.js";
+import { observeQueueDepth } from "./metrics/observe-queue.js";
+import { observeRunStore } from "./metrics/observe-run-store.js";
+import { observeTekton } from "./metrics/observe-tekton.js";
+import { observeWebhooks } from "./metrics/observe-webhooks.js";
+import { roleRuns } from "./roles.js";
 import { createRunStore } from "./runs/run-store.js";
 import { watchRuns } from "./runs/watch-runs.js";
 import type { Settings } from "./settings.js";
+import { startSlack } from "./slack/start-slack.js";
+import { mergeQueueReader } from "./slack/merge-queue-reader.js";
+import { poolStore } from "./merge-queue/pool-store.js";
+import { createMergeQueue } from "./merge-queue/merge-queue-service.js";
+import { queueApiRoutes } from "./web/queue-api.js";
+import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
-import { createHttpServer } from "./web/http-server.js";
+import { createHttpServer, type Route } from "./web/http-server.js";
+import { metricsRoute } from "./web/metrics-route.js";
 import { runPageRoute } from "./web/run-page.js";
 import { runsPageRoute } from "./web/runs-page.js";
 import { commentReplier, handleCommands, type CommandDeps } from "./work/handle-commands.js";
 import { cachedPermission } from "./work/permission-cache.js";
 import { LockBusyError, redisLock } from "./work/redis-lock.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./work/retry-policy.js";
+import { singletonDuty, type SingletonDuty, type StartDuty } from "./work/singleton-duty.js";
 import { createWorkQueue, startWorker, type JobHandler, type JobHandlers } from "./work/work-queue.js";
 
 export interface MarioOptions {
@@ -47,6 +62,9 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const { settings, config } = options;
   const log = options.log ?? createLogger(settings.logLevel);
   const retry = options.retry ?? defaultRetryPolicy;
+  // What this process runs (MARIO_ROLE) and the instruments served on /metrics (src/metrics).
+  const runs = roleRuns(settings.role);
+  const metrics = createMetrics();
   const prefix = `${settings.redisPrefix}:`;
   const redisOptions = { maxRetriesPerRequest: null, protocol: 2 } as const;
   // Auto-pipelining batches the commands issued in one tick into one write: fewer syscalls under load.
@@ -70,28 +88,73 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     let client = clients.get(installationId);
     if (!client) {
       if (clients.size >= 1000) clients.delete(clients.keys().next().value!);
-      client = probot.auth(installationId).then((octokit) => guardRateLimits(octokitGitHub(octokit), redis, `${prefix}github-paused:${installationId}`));
+      client = probot.auth(installationId).then((octokit) => {
+        observeRateLimitRemaining(octokit, installationId, metrics);
+        return observeGitHub(guardRateLimits(octokitGitHub(octokit), redis, `${prefix}github-paused:${installationId}`), metrics);
+      });
       client.catch(() => clients.delete(installationId));
       clients.set(installationId, client);
     }
     return client;
   };
-  const tekton: TektonPort = kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs });
-  const store = createRunStore(redis, prefix);
+  const tekton: TektonPort = observeTekton(kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs }), metrics);
+  const store = observeRunStore(createRunStore(redis, prefix), metrics);
   const lock = redisLock(redis, prefix);
   const queue = createWorkQueue(redis, settings.redisPrefix, retry);
-  const report = (namespace: string, name: string) => reportRun({ store, github, publicUrl: settings.publicUrl, lock }, namespace, name);
+  const permission = cachedPermission(redis, prefix, config.permissionCacheSeconds);
+  // Jobs, their commands, the concurrency queue, log archives and links, pruning, periodic jobs (src/jobs).
+  const lifecycle = createLifecycle({
+    config,
+    redis,
+    prefix,
+    bullPrefix: settings.redisPrefix,
+    publicUrl: settings.publicUrl,
+    webhookSecret: settings.webhookSecret,
+    logLinkKey: settings.logLinkKey,
+    kubeRequestTimeoutMs: settings.kubeRequestTimeoutMs,
+    tekton,
+    store,
+    lock,
+    github,
+    permission,
+    queueReport: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
+    installationFor: async (repo) => {
+      const id = await cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth()))(repo);
+      if (id === undefined) throw new Error(`mario is not installed on ${repo.owner}/${repo.name}`);
+      return id;
+    },
+    log,
+  });
+  // Reviews (/lgtm, /approve, /hold) and the merge queue (src/review, src/merge-queue).
+  const mergeQueue = createMergeQueue({ redis, prefix, config, github, log });
+  const review = { redis, prefix, review: config.review };
+  // Command runs report a check run and a comment; job runs only their check run; periodic runs a commit status.
+  const report = lifecycle.report;
   const commandDeps: CommandDeps = {
     config,
-    registry: createCommandRegistry(config, builtinCommands({})),
+    registry: createCommandRegistry(config, builtinCommands({ ...lifecycle.commands, review })),
     github,
     tekton,
     store,
     report,
-    permission: cachedPermission(redis, prefix, config.permissionCacheSeconds),
+    ...lifecycle.startExtras,
+    permission,
     redis,
     prefix,
+    observeCommand: (verb, outcome) => metrics.command(verb, outcome),
   };
+  // Slack (optional): /mario slash commands, live run messages, channel notifications (src/slack).
+  // Features notify channels with `slack.notify(event)` (see src/slack/notify.ts).
+  const slack = await startSlack({
+    settings,
+    commands: commandDeps,
+    queue,
+    lock,
+    installations: cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth())),
+    log,
+    // `/mario queue` reads the pool views the merge queue's driver writes (src/merge-queue).
+    queueReader: config.mergeQueue.enabled ? mergeQueueReader(poolStore(redis, prefix)) : undefined,
+  });
 
   // One handler per job name; features add theirs here.
   const jobs: JobHandlers = {
@@ -99,56 +162,92 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       const request = { ...event, source: "github" as const };
       return handleCommands(commandDeps, request, event.body, attempt, commentReplier(commandDeps, request));
     },
-    report: async ({ namespace, name }) => {
-      const record = await store.get(namespace, name);
-      if (record && (record.status.state === "failed" || record.status.state === "timed-out") && !record.failure) {
-        const failure = await findFailure(tekton, record);
-        if (failure) await store.setFailure(namespace, name, failure);
-      }
-      await report(namespace, name);
+    report: async ({ namespace, name }, attempt) => {
+      // Archives logs, derives the (masked) failure summary, reports, frees the concurrency slot, prunes.
+      await lifecycle.onRunChanged(namespace, name, attempt);
+      await slack.afterReport(namespace, name);
     },
+    ...slack.jobs,
+    ...lifecycle.jobs,
+    "merge-queue-event": (event) => mergeQueue.handleEvent(event),
   };
-  const handle: JobHandler = (name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt);
-  const worker = startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
+  const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt));
+  const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
     (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
+    { lockMs: settings.jobLockMs },
   );
+  if (worker) observeWorker(worker, metrics);
+  const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);
 
-  const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
-  const watcher = watchRuns({
-    tekton,
-    store,
-    namespaces,
-    log,
-    backoff: options.watchBackoff,
-    onChange: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
-  });
+  // Duties driven by exactly one replica at a time (a lease in Redis; fast takeover when the holder dies).
+  // Only worker processes compete for them. Features add theirs with `singleton(name, start)`.
+  const duties: SingletonDuty[] = [];
+  const singleton = (name: string, start: StartDuty) => {
+    if (runs.work) duties.push(singletonDuty(redis, prefix, name, start, { ttlMs: settings.leaseTtlMs, log, onHeld: (held) => metrics.lease(name, held) }));
+  };
+
+  const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace), ...lifecycle.namespaces])];
+  if (lifecycle.runQueue) singleton("concurrency-sweep", () => lifecycle.sweepDuty());
+  if (config.mergeQueue.enabled) singleton("merge-queue", (lease) => mergeQueue.drive(lease));
+  if (runs.work) await lifecycle.schedule().catch((error: unknown) => log.warn({ err: error }, "could not register the periodic jobs' schedules"));
+  singleton("watch-runs", () =>
+    watchRuns({
+      tekton,
+      store,
+      namespaces,
+      log,
+      backoff: options.watchBackoff,
+      onChange: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
+    }),
+  );
 
   const middleware = await createNodeMiddleware(
-    githubApp({ comment: (event) => queue.add("comment", event, event.deliveryId) }),
+    githubApp({
+      comment: (event) => queue.add("comment", event, event.deliveryId),
+      pullRequest: (event) => queue.add("pull-request", event, event.deliveryId),
+      rerequest: (event) => queue.add("rerequest", event, event.deliveryId),
+      mergeQueue: (event, deliveryId) => queue.add("merge-queue-event", event, deliveryId),
+    }),
     { probot, webhooksPath: "/api/github/webhooks" },
   );
+  let draining = false;
+  // A worker-only process serves health and metrics alone; webhooks and pages belong to the web role.
+  const intakeOnly = (route: Route): Route => (req, res) => (runs.intake ? route(req, res) : false);
   const server = createHttpServer(
     [
-      healthRoute({ redis, tekton }),
-      async (req, res) => (await middleware(req, res)) === true,
-      runPageRoute({ store, tekton }),
-      runsPageRoute({ store }),
+      healthRoute({ redis, tekton, draining: () => draining, requireKube: runs.work }),
+      metricsRoute(metrics),
+      intakeOnly(observeWebhooks(async (req, res) => (await middleware(req, res)) === true, metrics, log)),
+      intakeOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
+      intakeOnly(runsPageRoute({ store })),
+      ...queueApiRoutes(mergeQueue.store).map(intakeOnly),
+      ...slack.routes.map(intakeOnly),
     ],
     log,
   );
   await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host === "0.0.0.0" ? "127.0.0.1" : settings.host}:${port}`;
-  log.info({ url, publicUrl: settings.publicUrl, namespaces }, "mario is listening");
+  log.info({ url, publicUrl: settings.publicUrl, namespaces, role: settings.role }, "mario is listening");
 
   return {
     url,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      watcher.stop();
-      await worker.close();
-      await queue.close();
+      // Readiness fails first; in-flight webhooks finish (and are queued) before the server closes; leases are
+      // released so another replica takes the duties over; active jobs finish (BullMQ), or stall and are retried
+      // elsewhere if the process is killed first; then the connections close.
+      draining = true;
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+        Promise.all(duties.map((d) => d.stop())),
+      ]);
+      await worker?.close();
+      await slack.close();
+      await Promise.all([queue.close(), queueDepth.close()]);
       await Promise.all([redis.quit(), workerRedis.quit()]);
     },
   };

@@ -18,6 +18,26 @@ export interface Settings {
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   kubeRequestTimeoutMs: number;
   workerConcurrency: number;
+  /** Signs log links of private repositories (MARIO_LOG_LINK_KEY); derived from the webhook secret when unset. */
+  logLinkKey?: string;
+  /** What this process runs: `web` (HTTP intake), `worker` (jobs and singleton duties) or `all` (both). */
+  role: "web" | "worker" | "all";
+  /** How long a singleton duty's lease lives without renewal: the takeover time after a replica dies. */
+  leaseTtlMs: number;
+  /** How long a worker's claim on a job lives without renewal: the time before a dead worker's job is retried elsewhere. */
+  jobLockMs: number;
+  /** Absent when Slack is not configured: mario then runs without it. */
+  slack?: SlackSettings;
+}
+
+export interface SlackSettings {
+  /** Verifies requests to /slack/events; absent in Socket Mode only. */
+  signingSecret?: string;
+  botToken: string;
+  /** App-level token (xapp-…): Socket Mode instead of the HTTP endpoint. */
+  appToken?: string;
+  /** Web API base, ending in `/api/`. */
+  apiUrl: string;
 }
 
 export class SettingsError extends Error {
@@ -41,6 +61,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"], { error: "LOG_LEVEL must be one of trace, debug, info, warn, error, fatal" }).default("info"),
   KUBE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   MARIO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  MARIO_LOG_LINK_KEY: z.string().min(32, "MARIO_LOG_LINK_KEY is too short (32 characters at least, e.g. `openssl rand -hex 32`)").optional(),
+  MARIO_ROLE: z.enum(["web", "worker", "all"], { error: "MARIO_ROLE must be web, worker or all" }).default("all"),
+  MARIO_LEASE_TTL_MS: z.coerce.number({ error: "MARIO_LEASE_TTL_MS must be a number" }).int().min(300, "MARIO_LEASE_TTL_MS must be at least 300").default(15_000),
+  MARIO_JOB_LOCK_MS: z.coerce.number({ error: "MARIO_JOB_LOCK_MS must be a number" }).int().min(500, "MARIO_JOB_LOCK_MS must be at least 500").default(30_000),
+  SLACK_SIGNING_SECRET: z.string().min(8, "SLACK_SIGNING_SECRET is too short (copy it from the Slack app's Basic Information page)").optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, "SLACK_BOT_TOKEN must be a bot token (xoxb-…)").optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, "SLACK_APP_TOKEN must be an app-level token (xapp-…)").optional(),
+  SLACK_API_URL: z.url({ error: "SLACK_API_URL must be an absolute http(s) URL such as https://slack.com/api/" }).optional(),
 });
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -48,7 +76,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
   const privateKey = readPrivateKey(env, problems);
-  if (!parsed.success || privateKey === undefined) throw new SettingsError(problems);
+  if (parsed.success) checkSlack(parsed.data, problems);
+  if (!parsed.success || privateKey === undefined || problems.length > 0) throw new SettingsError(problems);
 
   const e = parsed.data;
   return {
@@ -65,7 +94,29 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: e.LOG_LEVEL,
     kubeRequestTimeoutMs: e.KUBE_REQUEST_TIMEOUT_MS,
     workerConcurrency: e.MARIO_WORKER_CONCURRENCY,
+    ...(e.MARIO_LOG_LINK_KEY ? { logLinkKey: e.MARIO_LOG_LINK_KEY } : {}),
+    role: e.MARIO_ROLE,
+    leaseTtlMs: e.MARIO_LEASE_TTL_MS,
+    jobLockMs: e.MARIO_JOB_LOCK_MS,
+    ...(e.SLACK_BOT_TOKEN
+      ? {
+          slack: {
+            signingSecret: e.SLACK_SIGNING_SECRET,
+            botToken: e.SLACK_BOT_TOKEN,
+            appToken: e.SLACK_APP_TOKEN,
+            apiUrl: (e.SLACK_API_URL ?? "https://slack.com/api/").replace(/\/*$/, "/"),
+          },
+        }
+      : {}),
   };
+}
+
+/** Slack is optional, but half a Slack setup is a mistake worth stopping for. */
+function checkSlack(e: { SLACK_SIGNING_SECRET?: string; SLACK_BOT_TOKEN?: string; SLACK_APP_TOKEN?: string }, problems: string[]): void {
+  if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) problems.push("SLACK_BOT_TOKEN is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set");
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
+    problems.push("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (or SLACK_APP_TOKEN for Socket Mode)");
+  }
 }
 
 /** PRIVATE_KEY (PEM, literal `\n` allowed as in most secret stores) or PRIVATE_KEY_PATH. */

@@ -1,5 +1,7 @@
 import type { CommandConfig, MarioConfig } from "./config-schema.js";
 import { builtinVerbs } from "../commands/builtin-verbs.js";
+import { checkJobs } from "../jobs/check-jobs.js";
+import { checkMergeQueue } from "../merge-queue/check-merge-queue.js";
 import { isKnownReference, templateReferences, templateVariables } from "./render-template.js";
 
 
@@ -12,6 +14,8 @@ export function checkConfig(config: MarioConfig): string[] {
     if (config.ignoreVerbs.includes(verb)) problems.push(`${at}: "${verb}" is also listed in ignoreVerbs`);
     problems.push(...checkCommand(at, command));
   }
+  problems.push(...checkJobs(config));
+  problems.push(...checkMergeQueue(config));
   return problems;
 }
 

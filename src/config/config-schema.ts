@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { permissionLevels } from "../github/permission.js";
+import { lifecycleSchemas } from "../jobs/jobs-config.js";
+import { slackConfigSchema } from "../slack/slack-config.js";
+import { mergeQueueSchema, reviewSchema } from "../merge-queue/merge-queue-config.js";
 
 /**
  * The schema of `config/mario.yaml`. Structural checks live here; checks that need the whole
@@ -90,6 +93,8 @@ export const commandSchema = z
   })
   .strict();
 
+const lifecycle = lifecycleSchemas(pipelineSchema);
+
 export const configSchema = z
   .object({
     defaults: z
@@ -113,6 +118,18 @@ export const configSchema = z
     /** Seconds a user's repository permission is cached. */
     permissionCacheSeconds: z.number().int().min(0).max(3600).default(60),
     commands: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, "command verbs are lower-case words"), commandSchema).default({}),
+    /** Presubmit and periodic jobs, trust, concurrency, pruning and log retention (src/jobs/jobs-config.ts). */
+    jobs: lifecycle.jobs,
+    trust: lifecycle.trust,
+    concurrency: lifecycle.concurrency,
+    pruning: lifecycle.pruning,
+    logs: lifecycle.logs,
+    /** Slack identities, channel bindings and notifications (src/slack). */
+    slack: slackConfigSchema.prefault({}),
+    /** `/lgtm`, `/approve`, `/hold` and OWNERS (src/review). */
+    review: reviewSchema,
+    /** The merge queue (src/merge-queue). */
+    mergeQueue: mergeQueueSchema,
   })
   .strict();
 

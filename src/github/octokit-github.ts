@@ -1,5 +1,8 @@
 import type { Octokit } from "@octokit/rest";
 import type { CheckRunFields, GitHubPort, PullRequestInfo, RepoRef } from "./github-port.js";
+import { reviewAndQueueMethods } from "./octokit-queue-methods.js";
+import { reportLookupMethods } from "./octokit-report-lookups.js";
+import { lifecycleMethods } from "./octokit-lifecycle-methods.js";
 import type { Permission } from "./permission.js";
 
 type Rest = Pick<Octokit, "rest">;
@@ -42,6 +45,9 @@ export function octokitGitHub(octokit: Rest): GitHubPort {
     async updateCheckRun(repo, checkRunId, fields) {
       await rest.checks.update({ owner: repo.owner, repo: repo.name, check_run_id: checkRunId, ...checkRunBody(fields) });
     },
+    ...reviewAndQueueMethods(rest),
+    ...lifecycleMethods(rest),
+    ...reportLookupMethods(rest),
   };
 }
 

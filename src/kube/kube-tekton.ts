@@ -1,5 +1,6 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, VersionApi, Watch, setHeaderOptions } from "@kubernetes/client-node";
 import { KubeTimeoutError, kubeStatusCode } from "./kube-errors.js";
+import { streamPodLog } from "./stream-pod-log.js";
 import type { PipelineRunList, TektonPort, WatchHandle } from "./tekton-port.js";
 import type { PipelineRun, TaskRun, WatchEventType } from "./tekton-types.js";
 
@@ -56,6 +57,53 @@ export function kubeTekton(kc: KubeConfig, options: { timeoutMs?: number } = {})
         custom.listNamespacedCustomObject({ ...tekton, namespace, plural: "taskruns", labelSelector: `tekton.dev/pipelineRun=${pipelineRunName}` }),
       )) as { items?: TaskRun[] };
       return list.items ?? [];
+    },
+    async cancelPipelineRun(namespace, name) {
+      try {
+        await bounded(
+          "cancel PipelineRun",
+          custom.patchNamespacedCustomObject(
+            { ...tekton, namespace, plural: "pipelineruns", name, body: { spec: { status: "Cancelled" } } },
+            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+          ),
+        );
+        return true;
+      } catch (error) {
+        if (kubeStatusCode(error) === 404) return false;
+        throw error;
+      }
+    },
+    async startPendingPipelineRun(namespace, name) {
+      try {
+        // A merge patch with null removes the field: Tekton starts the run.
+        const body = { spec: { status: null } };
+        await bounded("start PipelineRun", custom.patchNamespacedCustomObject({ ...tekton, namespace, plural: "pipelineruns", name, body }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch)));
+        return true;
+      } catch (error) {
+        if (kubeStatusCode(error) === 404) return false;
+        throw error;
+      }
+    },
+    async deletePipelineRun(namespace, name) {
+      try {
+        await bounded("delete PipelineRun", custom.deleteNamespacedCustomObject({ ...tekton, namespace, plural: "pipelineruns", name, propagationPolicy: "Background" }));
+        return true;
+      } catch (error) {
+        if (kubeStatusCode(error) === 404) return false;
+        throw error;
+      }
+    },
+    async readSecretValues(namespace, name) {
+      try {
+        const secret = await bounded("read Secret", core.readNamespacedSecret({ name, namespace }));
+        return Object.values(secret.data ?? {}).map((v) => Buffer.from(v, "base64").toString("utf8"));
+      } catch (error) {
+        if (kubeStatusCode(error) === 404) return undefined;
+        throw error;
+      }
+    },
+    async streamLog(namespace, pod, container, sink, { timeoutMs }) {
+      return streamPodLog(kc, { namespace, pod, container, sink, timeoutMs });
     },
     async readLog(namespace, pod, container, opts = {}) {
       try {

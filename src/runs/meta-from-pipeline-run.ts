@@ -27,5 +27,6 @@ export function metaFromPipelineRun(run: PipelineRun): RunMeta | undefined {
     requester: a[annotations.requester] ?? "unknown",
     checkName: a[annotations.checkName] ?? `mario/${verb}`,
     createdAt: run.metadata.creationTimestamp ?? new Date().toISOString(),
+    rebuilt: true,
   };
 }

@@ -3,7 +3,7 @@ import { codeBlock, codeSpan, formatDuration } from "../text/markdown.js";
 import type { RunRecord } from "./run-record.js";
 import type { RunState } from "./run-status.js";
 
-interface StateView {
+export interface StateView {
   status: CheckStatus;
   conclusion?: CheckConclusion;
   icon: string;
@@ -24,8 +24,15 @@ const views: Record<RunState, StateView> = {
   deleted: { status: "completed", conclusion: "cancelled", icon: "🗑️", title: "Deleted before it finished" },
 };
 
-export function runLogUrl(publicUrl: string, run: Pick<RunRecord["meta"], "namespace" | "name">): string {
-  return `${publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(run.namespace)}/${encodeURIComponent(run.name)}`;
+/** How a run state reads to people (icon, title) and as a check status; Slack messages use it too. */
+export function stateView(state: RunState): StateView {
+  return views[state];
+}
+
+/** The run's log page; carries the run's signed token (needed for private repositories) when it has one. */
+export function runLogUrl(publicUrl: string, run: Pick<RunRecord["meta"], "namespace" | "name"> & { logToken?: string }): string {
+  const token = run.logToken ? `?token=${encodeURIComponent(run.logToken)}` : "";
+  return `${publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(run.namespace)}/${encodeURIComponent(run.name)}${token}`;
 }
 
 /** `IMAGE_URL@IMAGE_DIGEST` when the pipeline reported both (the Tekton catalog's convention). */
@@ -76,10 +83,15 @@ function taskTable(run: RunRecord): string[] {
   return ["| task | state | duration |", "| --- | --- | --- |", ...rows];
 }
 
+/** The hidden first line of a run's PR comment: mario finds its comment again by it when Redis lost the id. */
+export function runCommentMarker(meta: Pick<RunRecord["meta"], "namespace" | "name">): string {
+  return `<!-- mario:run ${meta.namespace}/${meta.name} -->`;
+}
+
 /** The PR comment for a run, edited in place as the run moves. The marker lets a human (or mario) find it. */
 export function renderRunComment(run: RunRecord, publicUrl: string): string {
   const logUrl = runLogUrl(publicUrl, run.meta);
-  return [`<!-- mario:run ${run.meta.namespace}/${run.meta.name} -->`, headline(run, logUrl), ...detail(run).map((l) => `\n${l}`)].join("\n");
+  return [runCommentMarker(run.meta), headline(run, logUrl), ...detail(run).map((l) => `\n${l}`)].join("\n");
 }
 
 /** The check run on the PR head for a run. */
@@ -87,6 +99,8 @@ export function renderCheckRun(run: RunRecord, publicUrl: string): CheckRunField
   const view = views[run.status.state];
   const logUrl = runLogUrl(publicUrl, run.meta);
   const done = view.status === "completed";
+  const queued = run.status.state === "pending" && run.queueAhead !== undefined ? ` (${run.queueAhead} ahead)` : "";
+  const annotations = done ? run.failure?.annotations?.slice(0, 50) : undefined;
   const progress = run.tasks.length ? ` (${run.tasks.filter((t) => t.state !== "pending" && t.state !== "running").length}/${run.tasks.length} tasks done)` : "";
   const summary = [headline(run, logUrl), ...detail(run).map((l) => `\n${l}`), ...(run.tasks.length ? ["", ...taskTable(run)] : [])].join("\n");
   return {
@@ -98,6 +112,10 @@ export function renderCheckRun(run: RunRecord, publicUrl: string): CheckRunField
     externalId: `${run.meta.namespace}/${run.meta.name}`,
     ...(run.status.startedAt ? { startedAt: run.status.startedAt } : {}),
     ...(done ? { completedAt: run.status.completedAt ?? new Date().toISOString() } : {}),
-    output: { title: `${view.title}${view.status === "in_progress" ? progress : ""}`, summary: summary.slice(0, 65_000) },
+    output: {
+      title: `${view.title}${view.status === "in_progress" ? progress : queued}`,
+      summary: summary.slice(0, 65_000),
+      ...(annotations?.length ? { annotations } : {}),
+    },
   };
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { GitHubForInstallation } from "../github/github-port.js";
+import type { RunRecord } from "./run-record.js";
 import type { RunStore } from "./run-store.js";
-import { renderCheckRun, renderRunComment } from "./render-run-report.js";
+import { renderCheckRun, renderRunComment, runCommentMarker } from "./render-run-report.js";
 import type { Lock } from "../work/redis-lock.js";
 
 export interface ReportDeps {
@@ -9,6 +10,8 @@ export interface ReportDeps {
   github: GitHubForInstallation;
   publicUrl: string;
   lock: Lock;
+  /** True for a record that must not be reported yet (a failure whose summary is still being written). */
+  hold?(run: RunRecord): boolean;
 }
 
 const digest = (value: unknown) => createHash("sha1").update(JSON.stringify(value)).digest("hex");
@@ -20,9 +23,14 @@ const digest = (value: unknown) => createHash("sha1").update(JSON.stringify(valu
 export async function reportRun(deps: ReportDeps, namespace: string, name: string): Promise<void> {
   await deps.lock.withLock(`report:${namespace}/${name}`, async () => {
     const run = await deps.store.get(namespace, name);
-    if (!run) return;
+    if (!run || deps.hold?.(run)) return;
     const gh = await deps.github(run.meta.installationId);
     const repo = run.meta.repo;
+    if (run.meta.rebuilt) {
+      // Redis lost this record and the watcher rebuilt it from the PipelineRun: edit what was posted before.
+      run.checkRunId ??= await gh.findCheckRun(repo, run.meta.headSha, run.meta.checkName, `${namespace}/${name}`);
+      if (run.commentId === undefined && run.meta.pr > 0) run.commentId = await gh.findBotComment(repo, run.meta.pr, runCommentMarker(run.meta));
+    }
 
     const check = renderCheckRun(run, deps.publicUrl);
     const comment = renderRunComment(run, deps.publicUrl);

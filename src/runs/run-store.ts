@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { RunFailure, RunMeta, RunRecord } from "./run-record.js";
+import type { RunFailure, RunMeta, RunRecord, SlackMessageRef } from "./run-record.js";
 import type { RunStatus, TaskStatus } from "./run-status.js";
 
 const retentionSeconds = 30 * 24 * 3600;
@@ -11,6 +11,7 @@ const retentionSeconds = 30 * 24 * 3600;
 export function createRunStore(redis: Redis, prefix: string) {
   const key = (ns: string, name: string) => `${prefix}run:${ns}/${name}`;
   const index = `${prefix}runs`;
+  const prIndex = (m: Pick<RunMeta, "repo" | "pr">) => `${prefix}pr-runs:${m.repo.owner}/${m.repo.name}#${m.pr}`;
 
   async function get(namespace: string, name: string): Promise<RunRecord | undefined> {
     const h = await redis.hgetall(key(namespace, name));
@@ -22,7 +23,9 @@ export function createRunStore(redis: Redis, prefix: string) {
       failure: h.failure ? (JSON.parse(h.failure) as RunFailure) : undefined,
       checkRunId: h.checkRunId ? Number(h.checkRunId) : undefined,
       commentId: h.commentId ? Number(h.commentId) : undefined,
-      reported: { check: h["reported:check"], comment: h["reported:comment"] },
+      reported: { check: h["reported:check"], comment: h["reported:comment"], status: h["reported:status"] },
+      ...(h.queueAhead !== undefined ? { queueAhead: Number(h.queueAhead) } : {}),
+      ...slackRefs(h),
     };
   }
 
@@ -38,6 +41,8 @@ export function createRunStore(redis: Redis, prefix: string) {
           .hset(k, "status", JSON.stringify(status))
           .expire(k, retentionSeconds)
           .zadd(index, Date.parse(meta.createdAt), `${meta.namespace}/${meta.name}`)
+          .sadd(prIndex(meta), `${meta.namespace}/${meta.name}`)
+          .expire(prIndex(meta), retentionSeconds)
           .exec();
       }
       return created === 1;
@@ -62,6 +67,31 @@ export function createRunStore(redis: Redis, prefix: string) {
     async setReported(namespace: string, name: string, target: "check" | "comment", id: number, hash: string) {
       await redis.hset(key(namespace, name), { [target === "check" ? "checkRunId" : "commentId"]: String(id), [`reported:${target}`]: hash });
     },
+    /** Adds a Slack message to follow the run, once per channel; returns false when the channel already has one. */
+    async addSlackMessage(namespace: string, name: string, ref: SlackMessageRef): Promise<boolean> {
+      return (await redis.hsetnx(key(namespace, name), `slack:${ref.channel}`, JSON.stringify(ref))) === 1;
+    },
+    /** Records what was posted to a channel (ts, content hash) or why posting was given up. */
+    async setSlackMessage(namespace: string, name: string, ref: SlackMessageRef): Promise<void> {
+      await redis.hset(key(namespace, name), `slack:${ref.channel}`, JSON.stringify(ref));
+    },
+    /** Records a commit status written for the run (periodic runs report on the branch head, not on a PR). */
+    async setReportedStatus(namespace: string, name: string, hash: string) {
+      await redis.hset(key(namespace, name), "reported:status", hash);
+    },
+    /** How many runs are ahead of this one in the concurrency queue; undefined once it left the queue. */
+    async setQueueAhead(namespace: string, name: string, ahead: number | undefined): Promise<boolean> {
+      const k = key(namespace, name);
+      if (ahead === undefined) return (await redis.hdel(k, "queueAhead")) === 1;
+      const prev = await redis.hget(k, "queueAhead");
+      if (prev === String(ahead) || !(await redis.exists(k))) return false;
+      await redis.hset(k, "queueAhead", String(ahead));
+      return true;
+    },
+    /** Every run recorded for a PR (`namespace/name`), in no particular order. */
+    async runsOfPullRequest(repo: { owner: string; name: string }, pr: number): Promise<string[]> {
+      return redis.smembers(prIndex({ repo, pr }));
+    },
     /** Most recent first. */
     async recent(limit: number): Promise<RunRecord[]> {
       const ids = await redis.zrevrange(index, 0, limit - 1);
@@ -72,3 +102,10 @@ export function createRunStore(redis: Redis, prefix: string) {
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;
+
+function slackRefs(h: Record<string, string>): { slack?: SlackMessageRef[] } {
+  const refs = Object.entries(h)
+    .filter(([field]) => field.startsWith("slack:"))
+    .map(([, value]) => JSON.parse(value) as SlackMessageRef);
+  return refs.length ? { slack: refs } : {};
+}

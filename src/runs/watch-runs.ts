@@ -42,6 +42,15 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
   let timer: NodeJS.Timeout | undefined;
   let resourceVersion = "";
   let delay = initialMs;
+  // Events of one run are handled in order: a slow handling of an older event must not overwrite a newer state.
+  const chains = new Map<string, Promise<void>>();
+  const inOrder = (name: string, handle: () => Promise<void>) => {
+    const next = (chains.get(name) ?? Promise.resolve()).catch(() => undefined).then(handle);
+    chains.set(name, next);
+    const forget = () => void (chains.get(name) === next && chains.delete(name));
+    next.then(forget, forget);
+    return next;
+  };
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -69,7 +78,7 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
           if (run?.metadata?.resourceVersion) resourceVersion = run.metadata.resourceVersion;
           if (type === "BOOKMARK") return;
           delay = initialMs;
-          void handleEvent(deps, type === "DELETED", run).catch((error) => deps.log.warn({ err: error, run: run.metadata?.name }, "could not record a PipelineRun event"));
+          void inOrder(run.metadata?.name ?? "", () => handleEvent(deps, type === "DELETED", run)).catch((error) => deps.log.warn({ err: error, run: run.metadata?.name }, "could not record a PipelineRun event"));
         },
         (error) => {
           if (stopped) return;

@@ -24,7 +24,11 @@ export interface CommandDeps extends StartRunDeps {
   permission: PermissionLookup;
   redis: Redis;
   prefix: string;
+  /** Told each command's outcome once its reply went out (so a retried job counts once); feeds /metrics. */
+  observeCommand?: (verb: string, outcome: CommandOutcome) => void;
 }
+
+export type CommandOutcome = "started" | "ran" | "refused" | "invalid" | "unknown" | "not-on-pr" | "no-pr" | "pr-closed";
 
 /** Where the one reply to a batch of commands goes (a PR comment, a Slack ephemeral message). */
 export type Replier = (gh: GitHubPort, sections: string[]) => Promise<void>;
@@ -52,6 +56,12 @@ export async function handleCommands(
   if (commands.length === 0 && errors.length === 0) return;
 
   const sections: string[] = [];
+  const outcomes: [string, CommandOutcome][] = [];
+  const observed = (verb: string, outcome: CommandOutcome) => outcomes.push([registry.has(verb) ? verb : "(unknown)", outcome]);
+  const reply = async () => {
+    await replyTo(gh, sections);
+    for (const [verb, outcome] of outcomes) deps.observeCommand?.(verb, outcome);
+  };
   const gh = await deps.github(request.installationId);
 
   if (!request.isPullRequest) {
@@ -59,10 +69,12 @@ export async function handleCommands(
     const ours = commands.filter((c) => registry.has(c.verb) && c.verb !== "help");
     if (ours.length > 0) sections.push(`${ours.map((c) => codeSpan(`/${c.verb}`)).join(", ")} only work${ours.length === 1 ? "s" : ""} on pull requests; this is an issue.`);
     else if (commands.some((c) => c.verb === "help")) sections.push(helpTable(registry));
-    return replyTo(gh, sections);
+    for (const c of commands) observed(c.verb, "not-on-pr");
+    return reply();
   }
 
   for (const error of errors) sections.push(describeParseError(error, registry));
+  for (const error of errors) observed(verbOf(error.raw) ?? "", "invalid");
 
   let pr: PullRequestInfo | undefined | null = null; // null: not fetched yet
   const pullRequest = async () => (pr === null ? (pr = await gh.getPullRequest(request.repo, request.issueNumber)) : pr);
@@ -71,21 +83,25 @@ export async function handleCommands(
     const definition = registry.get(command.verb);
     if (!definition) {
       sections.push(`I don't know ${codeSpan(`/${command.verb}`)}. I understand ${[...registry.keys()].map((v) => codeSpan(`/${v}`)).join(", ")}; ${codeSpan("/help")} explains them.`);
+      observed(command.verb, "unknown");
       continue;
     }
     const refusal = await authorize(deps, gh, request, definition);
     if (refusal) {
       sections.push(refusal);
+      observed(command.verb, "refused");
       continue;
     }
     const needsPr = definition.pipeline !== undefined || definition.needsOpenPullRequest === true;
     const info = needsPr ? await pullRequest() : undefined;
     if (needsPr && !info) {
       sections.push(`I could not find pull request #${request.issueNumber}, so ${codeSpan(`/${definition.verb}`)} did not run.`);
+      observed(command.verb, "no-pr");
       continue;
     }
     if (info && info.state !== "open") {
       sections.push(`This pull request is ${info.merged ? "merged" : "closed"}; ${codeSpan(`/${definition.verb}`)} did not run.`);
+      observed(command.verb, "pr-closed");
       continue;
     }
     const context = templateContext(request, info, definition.verb);
@@ -94,11 +110,13 @@ export async function handleCommands(
       sections.push(
         [`${codeSpan(command.raw)} did not run:`, ...checked.problems.map((p) => `- ${p.message}`), "", `Usage: ${codeSpan(definition.help.usage)} — ${codeSpan(`/help ${definition.verb}`)} for details.`].join("\n"),
       );
+      observed(command.verb, "invalid");
       continue;
     }
     if (definition.run) {
       const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, pullRequest, registry, reply: (t) => sections.push(t) };
       await definition.run(ctx);
+      observed(command.verb, "ran");
     } else if (definition.pipeline && info) {
       await startRun(deps, {
         command: { ...definition, pipeline: definition.pipeline },
@@ -109,9 +127,10 @@ export async function handleCommands(
         identity: commandIdentity(request, index),
         attempt,
       });
+      observed(command.verb, "started");
     }
   }
-  await replyTo(gh, sections);
+  await reply();
 }
 
 /** Unique per command of a delivery: names derived from it are the same when a job is retried. */

@@ -71,6 +71,13 @@ export function holdLease(redis: Redis, prefix: string, name: string, options: L
       if (result > 0 && token === undefined) {
         token = result;
         await options.onAcquired?.(result);
+      } else if (result > 0 && result !== token) {
+        // Our key vanished (Redis restarted empty or was flushed) and we won it again: a new holding, so the
+        // duty restarts and rebuilds what it kept in Redis.
+        token = undefined;
+        await options.onLost?.();
+        token = result;
+        await options.onAcquired?.(result);
       } else if (result < 0 && token !== undefined) {
         token = undefined;
         await options.onLost?.();

@@ -7,7 +7,7 @@ export const queueName = "work";
 
 export interface WorkQueue {
   /** Queues a job once per `id`: a redelivered webhook with the same id is not queued again. */
-  add<N extends JobName>(name: N, data: JobData[N], id: string): Promise<void>;
+  add<N extends JobName>(name: N, data: JobData[N], id: string, options?: { delayMs?: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,9 +17,10 @@ const safeId = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, "_");
 export function createWorkQueue(connection: Redis, prefix: string, retry: RetryPolicy): WorkQueue {
   const queue = new Queue(queueName, { connection, prefix });
   return {
-    async add(name, data, id) {
+    async add(name, data, id, options) {
       await queue.add(name, data, {
         jobId: safeId(`${name}-${id}`),
+        ...(options?.delayMs ? { delay: options.delayMs } : {}),
         attempts: retry.attempts,
         backoff: { type: "mario" },
         // Completed jobs are kept a day so that a redelivery of the same webhook is recognised and dropped.
@@ -35,7 +36,17 @@ export type Attempt = { number: number; of: number };
 export type JobHandler = <N extends JobName>(name: N, data: JobData[N], attempt: Attempt) => Promise<void>;
 export type JobHandlers = { [N in JobName]: (data: JobData[N], attempt: Attempt) => Promise<void> };
 
-export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void): Worker {
+/**
+ * `lockMs`: how long a worker's claim on a job lasts without renewal (renewed every half of it). A worker killed
+ * mid-job leaves it "stalled"; another worker takes it back after about this long. A job that stalls more than
+ * `maxStalls` times (it keeps killing its worker) fails instead of looping.
+ */
+export interface WorkerOptions {
+  lockMs?: number;
+  maxStalls?: number;
+}
+
+export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void, options: WorkerOptions = {}): Worker {
   const worker = new Worker(
     queueName,
     async (job: Job) => handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }),
@@ -43,6 +54,8 @@ export function startWorker(connection: Redis, prefix: string, retry: RetryPolic
       connection,
       prefix,
       concurrency,
+      ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
+      maxStalledCount: options.maxStalls ?? 3,
       settings: { backoffStrategy: (attemptsMade, _type, error) => retryDelayMs(retry, attemptsMade, error) },
     },
   );

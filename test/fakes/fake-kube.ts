@@ -78,6 +78,8 @@ export interface FakeKube {
   finishRun(ns: string, name: string, outcome: RunOutcome): void;
   deletePods(ns: string, runName?: string): void;
   deletePipelineRun(ns: string, name: string): void;
+  /** Creates (or replaces) an Opaque Secret; values are given in clear text and stored base64-encoded. */
+  addSecret(ns: string, name: string, values: Record<string, string>): void;
 
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
   setDown(down: boolean): void;
@@ -230,6 +232,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     finishRun: (ns, name, outcome) => sim.finishRun(ns, name, outcome),
     deletePods: (ns, runName) => sim.deletePods(ns, runName),
     deletePipelineRun: (ns, name) => sim.deletePipelineRun(ns, name),
+    addSecret(ns, name, values) {
+      store.delete("secrets", ns, name);
+      const data = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+      store.create("secrets", { apiVersion: "v1", kind: "Secret", metadata: { name, namespace: ns }, type: "Opaque", data });
+    },
 
     failNext(match, response, times = 1) {
       faults.push({ ...match, response, remaining: times });

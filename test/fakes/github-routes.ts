@@ -5,6 +5,8 @@
  * into `githubRoutes`, or pass `routes: { "operation/id": handler }` to `startFakeGitHub`.
  */
 import { randomBytes } from "node:crypto";
+import { gitRoutes } from "./github-git-routes.js";
+import { orgRoutes } from "./github-org-routes.js";
 import {
   renderCheckRun,
   renderCollaboratorPermission,
@@ -520,4 +522,8 @@ export const githubRoutes: Record<string, RouteHandler> = {
   ...pulls,
   ...issues,
   ...checks,
+  // Branches, refs, merges, contents, reviews; replaces pulls/merge with one that moves the base branch.
+  ...gitRoutes,
+  // Organization membership (trust for presubmit jobs).
+  ...orgRoutes,
 };

@@ -4,6 +4,7 @@
  * HTTP layer renders them into GitHub-shaped JSON (see github-render.ts).
  */
 import { createHash } from "node:crypto";
+import { FakeGit } from "./github-git.js";
 
 export type PermissionLevel = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 export type UserType = "User" | "Bot" | "Organization";
@@ -234,6 +235,9 @@ export class FakeGitHubState {
 
   /** Check suite id per "repo@sha". */
   readonly checkSuites = new Map<string, number>();
+
+  /** Branches, commits, merges, files and reviews (merge queue and reviews). */
+  readonly git: FakeGit = new FakeGit(this);
 
   private lastId = 1000;
   private shaCounter = 0;
@@ -530,6 +534,8 @@ export class FakeGitHubState {
   /** Resolves a ref (sha, branch name of a pull request head/base, or `refs/heads/x`) to a sha. */
   resolveRef(repo: string, ref: string): string {
     const branch = ref.replace(/^refs\/heads\//, "").replace(/^heads\//, "");
+    const gitBranch = this.git.branches.get(repo.toLowerCase())?.get(branch);
+    if (gitBranch) return gitBranch;
     for (const pr of this.pullRequests(repo)) {
       if (pr.head.ref === branch && pr.head.repo.toLowerCase() === repo.toLowerCase()) return pr.head.sha;
     }

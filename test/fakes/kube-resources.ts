@@ -37,7 +37,7 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
-export type ResourceName = "pipelineruns" | "taskruns" | "pods";
+export type ResourceName = "pipelineruns" | "taskruns" | "pods" | "secrets";
 
 export interface ResourceDef {
   resource: ResourceName;
@@ -82,6 +82,17 @@ export const RESOURCES: Record<ResourceName, ResourceDef> = {
     kind: "Pod",
     listKind: "PodList",
     qualified: "pods",
+    writable: false,
+  },
+  // Read only through the API (mario reads the values of Secrets a pipeline uses, to mask them in logs).
+  secrets: {
+    resource: "secrets",
+    group: "",
+    version: "v1",
+    apiVersion: "v1",
+    kind: "Secret",
+    listKind: "SecretList",
+    qualified: "secrets",
     writable: false,
   },
 };

@@ -34,15 +34,13 @@ export interface TestMario {
  * mario as in production — its HTTP server, BullMQ worker and watcher, real Redis — against loopback fakes of
  * GitHub and the Kubernetes API. The repo octo/demo has PR #42 by carol; alice may write, bob may only read.
  */
-export async function startTestMario(opts: { config?: string; env?: Record<string, string>; retryAttempts?: number } = {}): Promise<TestMario> {
-  const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
-  github.state.addRepo(repo);
-  github.state.addPullRequest(repo, { number: 42, user: "carol", title: "Add a feature" });
-  github.state.setPermission(repo, "alice", "write");
-  github.state.setPermission(repo, "bob", "read");
-  github.state.setPermission(repo, "carol", "write");
-  const prefix = uniquePrefix();
-  const config = opts.config ? parseConfig(opts.config) : loadConfigFile();
+export async function startTestMario(opts: { config?: string; env?: Record<string, string>; retryAttempts?: number; replicaOf?: TestMario } = {}): Promise<TestMario> {
+  // `replicaOf`: a second mario replica on the same fakes, Redis prefix and config; closing it closes only mario.
+  const shared = opts.replicaOf;
+  const [github, kube] = shared ? [shared.github, shared.kube] : await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
+  if (!shared) seedRepo(github);
+  const prefix = shared?.prefix ?? uniquePrefix();
+  const config = shared?.config ?? (opts.config ? parseConfig(opts.config) : loadConfigFile());
   const settings = loadSettings({
     APP_ID: "1",
     PRIVATE_KEY: appPrivateKey(),
@@ -79,6 +77,7 @@ export async function startTestMario(opts: { config?: string; env?: Record<strin
     },
     async close() {
       await mario.close();
+      if (shared) return;
       await Promise.all([github.close(), kube.close()]);
       await deleteKeys(prefix);
     },
@@ -99,3 +98,12 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
 
 /** Lets queued work drain, to assert that something did NOT happen. */
 export const settle = (ms = 600) => new Promise((r) => setTimeout(r, ms));
+
+/** The repo octo/demo with PR #42 by carol; alice and carol may write, bob may only read. */
+function seedRepo(github: FakeGitHub): void {
+  github.state.addRepo(repo);
+  github.state.addPullRequest(repo, { number: 42, user: "carol", title: "Add a feature" });
+  github.state.setPermission(repo, "alice", "write");
+  github.state.setPermission(repo, "bob", "read");
+  github.state.setPermission(repo, "carol", "write");
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+
+/** Label names mario manages; every one is configurable so a repository can keep Prow's names or its own. */
+export const reviewLabelsSchema = z
+  .object({
+    lgtm: z.string().min(1).default("lgtm"),
+    approved: z.string().min(1).default("approved"),
+    hold: z.string().min(1).default("do-not-merge/hold"),
+    needsRebase: z.string().min(1).default("needs-rebase"),
+  })
+  .strict()
+  .prefault({});
+
+/** `/lgtm`, `/approve`, `/hold` and OWNERS. */
+export const reviewSchema = z
+  .object({
+    labels: reviewLabelsSchema,
+    /** An approving review acts as `/lgtm` (and `/approve` for OWNERS approvers); "request changes" cancels them. */
+    reviewsCount: z.boolean().default(true),
+    /** The PR author's own `/approve` counts for the files they own (Prow's default). */
+    authorCanApprove: z.boolean().default(true),
+    /** Name of the OWNERS files, read from the base branch. */
+    ownersFile: z.string().min(1).default("OWNERS"),
+  })
+  .strict()
+  .prefault({});
+
+const mergeMethod = z.enum(["merge", "squash", "rebase"]);
+
+/** The merge queue (one pool per org/repo:branch). */
+export const mergeQueueSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Base branches with a pool; empty means every branch PRs target. */
+    branches: z.array(z.string().min(1)).default([]),
+    requiredLabels: z.array(z.string().min(1)).default(["lgtm", "approved"]),
+    blockingLabels: z.array(z.string().min(1)).default(["do-not-merge/hold", "do-not-merge/work-in-progress", "needs-rebase"]),
+    /** Status contexts or check run names that must be green on the PR head (CI-agnostic, as Tide). */
+    requiredChecks: z.array(z.string().min(1)).default([]),
+    /** Also require the contexts the base branch's protection requires. */
+    fromBranchProtection: z.boolean().default(false),
+    /** `current-base`: a lone PR merges without a retest only when its checks ran on the current base (Tide's rule). */
+    freshness: z.enum(["current-base", "any-base"]).default("current-base"),
+    method: mergeMethod.default("merge"),
+    /** A PR carrying one of these labels is merged with that method instead. */
+    methodLabels: z
+      .object({ merge: z.string().default("merge-method/merge"), squash: z.string().default("merge-method/squash"), rebase: z.string().default("merge-method/rebase") })
+      .strict()
+      .prefault({}),
+    /** Commit title/body templates: {{pr.number}}, {{pr.title}}, {{pr.author}}, {{pr.body}}. */
+    commitTitle: z.string().optional(),
+    commitBody: z.string().optional(),
+    /** PRs with these labels jump ahead; earlier in the list = higher priority. */
+    priorityLabels: z.array(z.string().min(1)).default([]),
+    /** Most CI runs (staging commits) the queue keeps in flight per pool: C. */
+    maxInFlight: z.number().int().min(1).max(64).default(8),
+    maxBatchSize: z.number().int().min(1).max(64).default(8),
+    /** Exact positions are shown in the status for the first N PRs; later ones say "more than N ahead". */
+    statusPositions: z.number().int().min(1).max(100).default(5),
+    /** Slow repair loop: lists open PRs of every known pool. 0 turns it off. */
+    reconcileMinutes: z.number().min(0).max(1440).default(10),
+    /** A staging run without a result after this long counts as failed (its batch is split, as for a failure). */
+    ciTimeoutMinutes: z.number().min(1).max(24 * 60).default(120),
+    mergeRetries: z.number().int().min(0).max(10).default(3),
+    mergeRetryBaseMs: z.number().int().min(0).max(60_000).default(4000),
+    historySize: z.number().int().min(10).max(100_000).default(1000),
+  })
+  .strict()
+  .prefault({});
+
+export type ReviewConfig = z.infer<typeof reviewSchema>;
+export type MergeQueueConfig = z.infer<typeof mergeQueueSchema>;
+export type MergeMethod = z.infer<typeof mergeMethod>;

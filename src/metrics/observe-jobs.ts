@@ -1,0 +1,32 @@
+import type { Job, Worker } from "bullmq";
+import { withLogContext } from "../log-context.js";
+import type { JobHandler } from "../work/work-queue.js";
+import type { Metrics } from "./metrics.js";
+
+/** Runs each job with its delivery id (comment jobs) or run (report jobs) on every log line it writes. */
+export function withJobLogContext(handle: JobHandler): JobHandler {
+  return (name, data, attempt) => {
+    const d = data as { deliveryId?: unknown; namespace?: unknown; name?: unknown };
+    const fields = {
+      job: name,
+      attempt: attempt.number,
+      delivery: typeof d.deliveryId === "string" ? d.deliveryId : undefined,
+      run: typeof d.namespace === "string" && typeof d.name === "string" ? `${d.namespace}/${d.name}` : undefined,
+    };
+    return withLogContext(fields, () => handle(name, data, attempt));
+  };
+}
+
+/** Counts job attempts by outcome and times them: queue wait (first attempt) and run time. */
+export function observeWorker(worker: Worker, metrics: Metrics): void {
+  const record = (job: Job, outcome: "completed" | "retrying" | "failed") => {
+    const started = job.processedOn;
+    const waitMs = started !== undefined && job.attemptsStarted <= 1 ? started - job.timestamp - (job.opts.delay ?? 0) : undefined;
+    const runMs = started !== undefined ? (job.finishedOn ?? Date.now()) - started : undefined;
+    metrics.job(job.name, outcome, waitMs, runMs);
+  };
+  worker.on("completed", (job) => record(job, "completed"));
+  worker.on("failed", (job) => {
+    if (job) record(job, job.finishedOn ? "failed" : "retrying");
+  });
+}

@@ -1,0 +1,76 @@
+import { Queue } from "bullmq";
+import { CronExpressionParser } from "cron-parser";
+import type { Redis } from "ioredis";
+import type { MarioConfig } from "../config/config-schema.js";
+import type { GitHubForInstallation, RepoRef } from "../github/github-port.js";
+import type { JobConfig } from "../jobs/jobs-config.js";
+import { startRun, type StartRunDeps } from "../runs/start-run.js";
+import { queueName } from "../work/work-queue.js";
+
+const schedulerPrefix = "periodic:";
+
+/**
+ * Registers one BullMQ job scheduler per periodic job (cron pattern, UTC) in the work queue. Upserting is
+ * idempotent, so every replica may do it at start; schedulers of jobs no longer configured are removed. BullMQ
+ * makes one job per tick whatever the number of replicas.
+ */
+export async function schedulePeriodicJobs(connection: Redis, bullPrefix: string, jobs: readonly JobConfig[]): Promise<void> {
+  const queue = new Queue(queueName, { connection, prefix: bullPrefix });
+  try {
+    const periodic = jobs.filter((j) => j.schedule !== undefined);
+    for (const job of periodic) {
+      await queue.upsertJobScheduler(`${schedulerPrefix}${job.name}`, { pattern: job.schedule!, tz: "UTC" }, { name: "periodic", data: { job: job.name } });
+    }
+    for (const s of await queue.getJobSchedulers()) {
+      const id = s.key ?? s.id ?? "";
+      if (id.startsWith(schedulerPrefix) && !periodic.some((j) => `${schedulerPrefix}${j.name}` === id)) await queue.removeJobScheduler(id);
+    }
+  } finally {
+    await queue.close();
+  }
+}
+
+/** The tick a periodic job belongs to: the latest fire time of its pattern at (or just before) `now`. */
+export function tickOf(schedule: string, now: number): Date {
+  return CronExpressionParser.parse(schedule, { tz: "UTC", currentDate: new Date(now + 1000) }).prev().toDate();
+}
+
+export interface PeriodicDeps {
+  config: MarioConfig;
+  github: GitHubForInstallation;
+  /** The app's installation on a repository (asked with the app's own credentials). */
+  installationFor(repo: RepoRef): Promise<number>;
+  startDeps: StartRunDeps;
+}
+
+/**
+ * Runs one tick of a periodic job on its branch head. The run's name derives from the tick, so a tick handled
+ * twice (a retried job, two replicas) creates one PipelineRun. Its result goes to a commit status on that head.
+ */
+export async function runPeriodicJob(deps: PeriodicDeps, data: { job: string }, attempt: { number: number; of: number }, now = Date.now()): Promise<void> {
+  const job = deps.config.jobs.find((j) => j.name === data.job && j.schedule !== undefined);
+  if (!job?.schedule || !job.branch) return; // removed from the config since it was scheduled
+  const [owner, name] = job.repos[0]!.split("/") as [string, string];
+  const repo = { owner, name };
+  const tick = tickOf(job.schedule, now).toISOString();
+  const installationId = await deps.installationFor(repo);
+  const gh = await deps.github(installationId);
+  const [branch, info] = await Promise.all([gh.getBranch(repo, job.branch), gh.getRepository(repo)]);
+  if (!branch || !info) throw new Error(`periodic job ${job.name}: ${owner}/${name} branch ${job.branch} not found`);
+  await startRun(deps.startDeps, {
+    command: { verb: job.name, pipeline: job.pipeline },
+    job: { kind: "periodic", job: job.name, checkName: `mario/${job.name}`, maskSecrets: job.maskSecrets, branch: job.branch },
+    context: {
+      repo: { owner, name, fullName: `${owner}/${name}`, cloneUrl: info.cloneUrl, htmlUrl: info.htmlUrl },
+      pr: { number: 0, headSha: branch.sha, headRef: job.branch, baseRef: job.branch, baseSha: branch.sha },
+      requester: "mario",
+      command: job.name,
+      args: {},
+    },
+    commandLine: `${job.name} (${job.schedule} on ${job.branch})`,
+    prUrl: `${info.htmlUrl}/tree/${encodeURIComponent(job.branch)}`,
+    installationId,
+    identity: `periodic:${owner}/${name}:${job.name}:${tick}`,
+    attempt,
+  });
+}

@@ -1,0 +1,28 @@
+import type { Replier } from "../work/handle-commands.js";
+import type { SlackServices } from "./slack-services.js";
+import { markdownToSlack } from "./slack-text.js";
+
+export interface SlackReply {
+  /** Sends one ephemeral answer (Slack mrkdwn); a retried job does not send it again. */
+  say(mrkdwn: string): Promise<void>;
+  /** The Replier for the shared command handler: its Markdown sections, converted, as one ephemeral answer. */
+  replier: Replier;
+}
+
+/** Answers through the request's `response_url`: only the person who typed the command or pressed the button sees it. */
+export function slackReply(services: Pick<SlackServices, "slack" | "commands">, responseUrl: string, deliveryId: string, slashCommand = "/mario"): SlackReply {
+  const { redis, prefix } = services.commands;
+  const say = async (text: string) => {
+    const marker = `${prefix}slack:replied:${deliveryId}`;
+    if (await redis.exists(marker)) return;
+    await services.slack.respond(responseUrl, { text: text.slice(0, 3900) });
+    await redis.set(marker, "1", "EX", 24 * 3600);
+  };
+  return {
+    say,
+    replier: async (_gh, sections) => {
+      if (sections.length === 0) return;
+      await say(sections.map((s) => markdownToSlack(s, slashCommand)).join("\n\n"));
+    },
+  };
+}

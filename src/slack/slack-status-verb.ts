@@ -1,0 +1,48 @@
+import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
+import type { RunRecord } from "../runs/run-record.js";
+import { repoName } from "./channel-settings.js";
+import { checkAccess } from "./repo-access.js";
+import type { SlackServices } from "./slack-services.js";
+import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
+import type { SlackVerbContext } from "./slack-verbs.js";
+
+/** Namespaces mario creates runs in: where a bare run name is looked up. */
+function namespaces(services: SlackServices): string[] {
+  const { config } = services.commands;
+  return [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
+}
+
+/** A run by `name` or `namespace/name`, or by its log link. */
+export async function findRun(services: SlackServices, word: string): Promise<RunRecord | undefined> {
+  const fromUrl = /\/runs\/([a-z0-9-]{1,63})\/([a-z0-9-]{1,253})\/?$/.exec(word);
+  const [ns, name] = fromUrl ? [fromUrl[1], fromUrl[2]] : word.includes("/") ? word.split("/", 2) : [undefined, word];
+  if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return undefined;
+  for (const namespace of ns ? [ns] : namespaces(services)) {
+    const run = await services.commands.store.get(namespace, name);
+    if (run) return run;
+  }
+  return undefined;
+}
+
+/** `/mario status <run>`: state, tasks, log link. Needs read access to the run's repository. */
+export async function statusVerb(ctx: SlackVerbContext): Promise<void> {
+  const word = ctx.text.words[0]?.replace(/^<|>$/g, "").split("|")[0];
+  if (!word) return ctx.say(`Which run? Usage: ${slackCode(`${ctx.event.command} status <run name>`)} (the name is in the run's log link).`);
+  const run = await findRun(ctx.services, word);
+  if (!run) return ctx.say(`I don't know a run called ${slackCode(word)}.`);
+  const access = await checkAccess(ctx.services, ctx.event.user, run.meta.repo, "read", "Showing a run");
+  if (!access.ok) return ctx.say(access.message);
+
+  const view = stateView(run.status.state);
+  const done = run.tasks.filter((t) => t.state !== "pending" && t.state !== "running").length;
+  const lines = [
+    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, `${repoName(run.meta.repo)}#${run.meta.pr}`)}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
+    `Run ${slackCode(`${run.meta.namespace}/${run.meta.name}`)} · ${slackLink(runLogUrl(ctx.services.publicUrl, run.meta), "Logs")}`,
+  ];
+  if (run.tasks.length) {
+    lines.push(`Tasks (${done}/${run.tasks.length} done):`, ...run.tasks.map((t) => `• ${slackCode(t.name)} ${t.state}${t.reason && t.state === "failed" ? ` (${escapeSlack(t.reason)})` : ""}`));
+  }
+  const image = imageReference(run.status.results);
+  if (image) lines.push(`Image: ${slackCode(image)}`);
+  return ctx.say(lines.join("\n"));
+}

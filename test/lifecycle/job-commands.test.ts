@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { repo, settle, waitFor, type TestMario } from "../support/test-mario.js";
+import { botComments, checksNamed, completedCheck, ns, playRun, runsOf, sendCheckRunRerequested, sendCheckSuiteRerequested, sendPullRequest, startJobsMario, waitForRuns } from "./lifecycle-support.js";
+
+let t: TestMario;
+afterEach(async () => {
+  t.github.assertNoViolations();
+  await t.close();
+});
+
+const lastReply = (t: TestMario, n: number) => waitFor(() => (botComments(t).length >= n ? botComments(t)[n - 1] : undefined), `reply ${n}`);
+
+describe("/test, /retest and /cancel", () => {
+  it("answers /test without a name, with an unknown name, and runs duplicates once", async () => {
+    t = await startJobsMario();
+    await t.comment("/test");
+    expect((await lastReply(t, 1)).body).toContain("needs the name of a job (or `all`). Jobs for this pull request: `unit-tests`, `lint` (optional), `docs`.");
+    await t.comment("/test unit-tests nope");
+    const unknown = await lastReply(t, 2);
+    expect(unknown.body).toContain("I don't know `nope`, so nothing ran.");
+    expect(unknown.body).toContain("`unit-tests`");
+    await settle(300);
+    expect(t.kube.pipelineRuns(ns)).toEqual([]);
+
+    await t.comment("/test unit-tests unit-tests");
+    expect((await lastReply(t, 3)).body).toContain("`unit-tests` was named more than once; each job runs once.");
+    await waitForRuns(t, "unit-tests", 1);
+    await settle(300);
+    expect(runsOf(t, "unit-tests")).toHaveLength(1);
+  });
+
+  it("runs `/test all` for the jobs that apply, and `/test docs` even though docs did not change", async () => {
+    t = await startJobsMario();
+    await t.comment("/test all");
+    await waitForRuns(t, "unit-tests", 1);
+    await waitForRuns(t, "lint", 1);
+    await settle(300);
+    expect(runsOf(t, "docs")).toEqual([]);
+    await t.comment("/test docs");
+    await waitForRuns(t, "docs", 1);
+    expect(botComments(t)).toEqual([]);
+  });
+
+  it("refuses /test to users who are not trusted", async () => {
+    t = await startJobsMario();
+    await t.comment("/test unit-tests", { user: "bob" });
+    expect((await lastReply(t, 1)).body).toContain("`/test` is for collaborators and organization members of octo; you are neither");
+    expect(t.kube.pipelineRuns(ns)).toEqual([]);
+  });
+
+  it("/retest reruns only failed and never-run jobs, also after their PipelineRuns were pruned, and says when nothing failed", async () => {
+    t = await startJobsMario();
+    const sha = t.github.state.pullRequest(repo, 42).head.sha;
+    await t.comment("/test unit-tests lint");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    const [lint] = await waitForRuns(t, "lint", 1);
+    playRun(t, unit.metadata.name, "Succeeded");
+    playRun(t, lint.metadata.name, "Failed", "boom\n");
+    await waitFor(() => checksNamed(t, "mario/lint", sha)[0]?.conclusion === "failure", "lint failed");
+    await waitFor(() => checksNamed(t, "mario/unit-tests", sha)[0]?.conclusion === "success", "unit-tests passed");
+    // The cluster forgets both runs.
+    t.kube.deletePipelineRun(ns, unit.metadata.name);
+    t.kube.deletePipelineRun(ns, lint.metadata.name);
+
+    await t.comment("/retest");
+    await waitForRuns(t, "lint", 1, "lint rerun");
+    await settle(300);
+    expect(runsOf(t, "unit-tests")).toEqual([]);
+    expect(runsOf(t, "lint")).toHaveLength(1);
+    expect(runsOf(t, "lint")[0].metadata.name).not.toBe(lint.metadata.name);
+
+    playRun(t, runsOf(t, "lint")[0].metadata.name, "Succeeded");
+    await waitFor(() => checksNamed(t, "mario/lint", sha).some((c) => c.conclusion === "success"), "lint rerun passed");
+    await t.comment("/retest");
+    expect((await lastReply(t, 1)).body).toContain(`Nothing to retest on ${sha.slice(0, 7)}: every job succeeded or is still running.`);
+  });
+
+  it("/cancel says when nothing runs, cancels one job with /cancel <job>, and all with /cancel", async () => {
+    t = await startJobsMario();
+    await t.comment("/cancel");
+    expect((await lastReply(t, 1)).body).toContain("Nothing is running on this pull request, so there is nothing to cancel.");
+    await t.comment("/test unit-tests lint");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    const [lint] = await waitForRuns(t, "lint", 1);
+    t.kube.startRun(ns, unit.metadata.name, { tasks: [{ name: "test", steps: ["run"] }] });
+    await t.comment("/cancel lint");
+    await waitFor(() => t.kube.getPipelineRun(ns, lint.metadata.name).spec.status === "Cancelled", "lint cancelled");
+    expect(t.kube.getPipelineRun(ns, unit.metadata.name).spec.status).toBeUndefined();
+    await t.comment("/cancel");
+    await waitFor(() => t.kube.getPipelineRun(ns, unit.metadata.name).spec.status === "Cancelled", "unit-tests cancelled");
+    const check = checksNamed(t, "mario/unit-tests")[0]!;
+    expect((await completedCheck(t, check.id)).conclusion).toBe("cancelled");
+    expect(botComments(t)).toHaveLength(1); // only the "nothing to cancel" answer
+  });
+
+  it("Re-run on a check run is /test <job>; Re-run failed checks is /retest; untrusted users' clicks do nothing", async () => {
+    t = await startJobsMario();
+    const sha = t.github.state.pullRequest(repo, 42).head.sha;
+    await sendPullRequest(t, "opened");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    const [lint] = await waitForRuns(t, "lint", 1);
+    playRun(t, unit.metadata.name, "Succeeded");
+    playRun(t, lint.metadata.name, "Failed", "nope\n");
+    await waitFor(() => checksNamed(t, "mario/lint", sha)[0]?.conclusion === "failure", "lint failed");
+
+    await sendCheckRunRerequested(t, { name: "mario/unit-tests", headSha: sha }, "bob");
+    await settle(400);
+    expect(runsOf(t, "unit-tests")).toHaveLength(1);
+
+    await sendCheckRunRerequested(t, { name: "mario/unit-tests", headSha: sha }, "alice");
+    await waitForRuns(t, "unit-tests", 2);
+    await sendCheckSuiteRerequested(t, sha, "alice");
+    await waitForRuns(t, "lint", 2);
+    await settle(300);
+    expect(runsOf(t, "unit-tests")).toHaveLength(2); // passed (and its rerun is running): not retested
+    expect(runsOf(t, "lint").find((r) => r.metadata.name !== lint.metadata.name).metadata.annotations["mario.dev/requester"]).toBe("alice");
+  });
+});

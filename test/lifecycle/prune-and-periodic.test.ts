@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { repo, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { checksNamed, ns, playRun, runsOf, sendPullRequest, startJobsMario, waitForRuns } from "./lifecycle-support.js";
+
+let t: TestMario;
+afterEach(async () => {
+  t.github.assertNoViolations();
+  await t.close();
+});
+
+describe("pruning", () => {
+  it("keeps the newest N finished runs per repo and job, never a running one; the pruned run's page still shows its logs", async () => {
+    t = await startJobsMario("pruning:\n  keep: 2\n");
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await t.comment("/test unit-tests");
+      const runs = await waitForRuns(t, "unit-tests", names.length + 1);
+      const fresh = runs.find((r) => !names.includes(r.metadata.name));
+      names.push(fresh.metadata.name);
+      playRun(t, fresh.metadata.name, "Succeeded", `run ${i}\n`);
+      await waitFor(() => checksNamed(t, "mario/unit-tests").filter((c) => c.conclusion === "success").length === i + 1, `run ${i} reported`);
+    }
+    await waitFor(() => !t.kube.getPipelineRun(ns, names[0]!), "oldest pruned");
+    expect(runsOf(t, "unit-tests").map((r) => r.metadata.name).sort()).toEqual([names[1], names[2]].sort());
+    // A running run is never pruned, even beyond the limit.
+    await t.comment("/test unit-tests");
+    const running = (await waitForRuns(t, "unit-tests", 3)).find((r) => !names.includes(r.metadata.name));
+    t.kube.startRun(ns, running.metadata.name, { tasks: [{ name: "test" }] });
+    await t.comment("/test lint");
+    const [lint] = await waitForRuns(t, "lint", 1);
+    playRun(t, lint.metadata.name, "Succeeded");
+    await waitFor(() => checksNamed(t, "mario/lint")[0]?.conclusion === "success", "lint done");
+    expect(t.kube.getPipelineRun(ns, running.metadata.name)).toBeDefined();
+    const page = await (await fetch(`${t.mario.url}/runs/${ns}/${names[0]}`)).text();
+    expect(page).toContain("run 0");
+  });
+});
+
+describe("periodic jobs", () => {
+  it("runs once per tick across two replicas and reports a commit status on the branch head", async () => {
+    t = await startJobsMario(`  - name: nightly
+    repos: ["octo/demo"]
+    schedule: "*/2 * * * * *"
+    branch: main
+    pipeline:
+      pipelineRef: { name: mario-nightly }
+      params: { REVISION: "{{pr.headSha}}", BRANCH: "{{pr.baseRef}}" }
+`);
+    const replica = await startTestMario({ replicaOf: t });
+    try {
+      const head = t.github.state.git.branch(repo, "main")!;
+      const runs = await waitFor(() => (runsOf(t, "nightly").length >= 2 ? runsOf(t, "nightly") : undefined), "two ticks", 15_000);
+      // One PipelineRun per tick: distinct names, and no tick twice (names derive from the tick).
+      expect(new Set(runs.map((r) => r.metadata.name)).size).toBe(runs.length);
+      expect(runs[0].spec.params).toEqual(expect.arrayContaining([{ name: "REVISION", value: head }, { name: "BRANCH", value: "main" }]));
+      playRun(t, runs[0].metadata.name, "Succeeded");
+      const status = await waitFor(() => t.github.state.statuses(repo, head).find((s) => s.context === "mario/nightly" && s.state === "success"), "success status");
+      expect(status.description).toContain("Succeeded (nightly on main");
+      expect(status.targetUrl).toContain(`/runs/${ns}/${runs[0].metadata.name}`);
+      expect(t.github.state.checkRuns(repo, head)).toEqual([]);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
+describe("cost of a typical job run", () => {
+  it("counts the GitHub and Kubernetes API requests of one presubmit run, end to end", async () => {
+    t = await startJobsMario();
+    t.github.state.pullRequest(repo, 42).files = []; // only unit-tests applies
+    const [gh0, kube0] = [t.github.requests.length, t.kube.requests.length];
+    await sendPullRequest(t, "opened");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    await waitFor(() => checksNamed(t, "mario/unit-tests")[0], "queued check");
+    t.kube.startRun(ns, unit.metadata.name, { tasks: [{ name: "test", steps: ["run"] }] });
+    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.status === "in_progress", "in progress");
+    const pod = t.kube.taskRuns(ns)[0].status.podName;
+    t.kube.appendLog(ns, pod, "step-run", "ok\n");
+    t.kube.finishTask(ns, unit.metadata.name, "test", "Succeeded");
+    t.kube.finishRun(ns, unit.metadata.name, { status: "True", reason: "Succeeded" });
+    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.conclusion === "success", "unit-tests done");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(runsOf(t, "lint")).toEqual([]);
+    const name = (r: { operationId?: string; method: string; path: string }) => r.operationId ?? `${r.method} ${r.path.replace(/mario-[a-z-]+-42-[0-9a-f]+[a-z0-9-]*/g, "<run>")}`;
+    const count = (list: { operationId?: string; method: string; path: string }[]) => list.reduce<Record<string, number>>((m, r) => ({ ...m, [name(r)]: (m[name(r)] ?? 0) + 1 }), {});
+    const github = t.github.requests.slice(gh0);
+    const kube = t.kube.requests.slice(kube0).filter((r) => r.query.watch !== "true");
+    console.info(`one job run, webhook to conclusion: ${github.length} GitHub requests ${JSON.stringify(count(github))}; ${kube.length} Kubernetes requests ${JSON.stringify(count(kube))} (plus the open watch stream)`);
+    expect(github.length).toBeLessThanOrEqual(10);
+    expect(kube.length).toBeLessThanOrEqual(15);
+  });
+});

@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { actionIds } from "../../src/slack/render-slack-run.js";
+import { formType, postSigned, signSlackBody, slashCommandBody } from "../fakes/fake-slack-requests.js";
+import { repo, settle, waitFor } from "../support/test-mario.js";
+import { answerText, channel, signingSecret, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
+
+let s: SlackMario;
+beforeEach(async () => {
+  s = await startSlackMario();
+});
+afterEach(async () => {
+  s.t.github.assertNoViolations();
+  s.slack.assertNoViolations();
+  await s.close();
+});
+
+const ns = "mario";
+const answer = (responseUrl: string) => waitFor(() => answerText(s.slack, responseUrl), "the ephemeral answer");
+
+describe("requests that are not from Slack", () => {
+  const body = () => slashCommandBody({ text: `build image repo=${repo} pr=42`, userId: users.alice, channelId: channel, responseUrl: s.slack.responseUrl() });
+
+  it("refuses unsigned, wrongly signed and stale requests with 401 and runs nothing", async () => {
+    const unsigned = await fetch(s.events, { method: "POST", headers: { "content-type": formType }, body: body() });
+    expect(unsigned.status).toBe(401);
+    const wrong = await postSigned(s.events, signSlackBody("not-the-secret", body(), formType));
+    expect(wrong.status).toBe(401);
+    const stale = await postSigned(s.events, signSlackBody(signingSecret, body(), formType, Math.floor(Date.now() / 1000) - 6 * 60));
+    expect(stale.status).toBe(401);
+    const tampered = signSlackBody(signingSecret, body(), formType);
+    const res = await postSigned(s.events, { ...tampered, body: tampered.body.replace("pr%3D42", "pr%3D43") });
+    expect(res.status).toBe(401);
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
+    expect(s.slack.responses()).toEqual([]);
+  });
+
+  it("refuses a replayed request (same signature) with 401; the original runs once", async () => {
+    const signed = signSlackBody(signingSecret, body(), formType);
+    expect((await postSigned(s.events, signed)).status).toBe(200);
+    expect((await postSigned(s.events, signed)).status).toBe(401);
+    await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "the PipelineRun");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+  });
+
+  it("runs the same slash command delivered twice (same trigger id, signed anew) once", async () => {
+    const responseUrl = s.slack.responseUrl();
+    const fields = { text: `build image repo=${repo} pr=42`, userId: users.alice, channelId: channel, responseUrl, triggerId: "1234.5678.same" };
+    const first = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType));
+    const second = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType, Math.floor(Date.now() / 1000) - 1));
+    expect([first.status, second.status]).toEqual([200, 200]);
+    await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+    expect(s.slack.messages(channel)).toHaveLength(1);
+  });
+});
+
+describe("commands that cannot run", () => {
+  it("answers an unknown verb with the verbs it knows", async () => {
+    const { status, responseUrl } = await s.slash(`frobnicate repo=${repo} pr=42`);
+    expect(status).toBe(200);
+    const text = await answer(responseUrl);
+    expect(text).toContain("I don't know `/mario frobnicate`");
+    expect(text).toContain("`build`");
+    expect(text).toContain("`/mario help`");
+  });
+
+  it("asks for the repository when there is neither repo= nor a channel binding", async () => {
+    const { responseUrl } = await s.slash("build image pr=42");
+    expect(await answer(responseUrl)).toContain("Which repository? Add `repo=owner/name`, or bind this channel to one with `/mario bind owner/name`");
+  });
+
+  it("asks for the PR, and refuses a malformed repo or PR number", async () => {
+    expect(await answer((await s.slash(`build image repo=${repo}`)).responseUrl)).toContain("Which pull request of `octo/demo`?");
+    expect(await answer((await s.slash("build image repo=octo pr=1")).responseUrl)).toContain("`repo=octo` is not a repository");
+    expect(await answer((await s.slash(`build image repo=${repo} pr=12abc`)).responseUrl)).toContain("`pr=12abc` is not a pull request number");
+  });
+
+  it("says so when the pull request does not exist", async () => {
+    const { responseUrl } = await s.slash(`build image repo=${repo} pr=999`);
+    expect(await answer(responseUrl)).toContain("I could not find pull request #999, so `/mario build` did not run.");
+    expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
+  });
+
+  it("says so when mario is not installed on the repository", async () => {
+    const { responseUrl } = await s.slash("build image repo=someone/else pr=1");
+    expect(await answer(responseUrl)).toContain("mario is not installed on `someone/else`");
+  });
+
+  it("refuses an unmapped Slack user, saying how to get mapped", async () => {
+    const { responseUrl } = await s.slash(`build image repo=${repo} pr=42`, { user: users.erin });
+    const text = await answer(responseUrl);
+    expect(text).toContain("I don't know who you are on GitHub");
+    expect(text).toContain(users.erin);
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
+  });
+
+  it("refuses a user whose GitHub permission is too low, with the same rule as on GitHub", async () => {
+    const { responseUrl } = await s.slash(`build image repo=${repo} pr=42`, { user: users.bob });
+    expect(await answer(responseUrl)).toContain("`/mario build` needs write access to the repository octo/demo; you have read access");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
+  });
+
+  it("answers invalid arguments with the problem and the Slack usage", async () => {
+    const { responseUrl } = await s.slash(`build image tag=no;way repo=${repo} pr=42`);
+    const text = await answer(responseUrl);
+    expect(text).toContain("`no;way` is not a valid tag");
+    expect(text).toContain("Usage: `/mario build");
+    expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
+  });
+});
+
+describe("buttons", () => {
+  async function runningRun() {
+    await s.slash(`build image repo=${repo} pr=42`);
+    const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun");
+    const name: string = run.metadata.name;
+    s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });
+    const message = await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    return { name, message };
+  }
+
+  it("refuses Cancel pressed by someone without permission, and by someone unknown; the run goes on", async () => {
+    const { name, message } = await runningRun();
+    const bob = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts, user: users.bob });
+    expect(bob.status).toBe(200);
+    expect(await answer(bob.responseUrl)).toContain("needs write access to the repository `octo/demo`; you have read access (as GitHub user `bob`)");
+    const erin = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts, user: users.erin });
+    expect(await answer(erin.responseUrl)).toContain("I don't know who you are on GitHub");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)[0].spec.status).toBeUndefined();
+  });
+
+  it("answers Cancel on a finished run, and Retry on a running one, without touching the run", async () => {
+    const { name, message } = await runningRun();
+    const early = await s.press({ actionId: actionIds.retry, value: `${ns}/${name}`, messageTs: message.ts });
+    expect(await answer(early.responseUrl)).toContain("is still running; cancel it first or wait for it to finish");
+
+    s.t.kube.finishRun(ns, name, { status: "True", reason: "Succeeded" });
+    await waitFor(() => s.t.github.state.checkRuns(repo).find((c) => c.status === "completed"), "run reported finished");
+    const late = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts });
+    expect(await answer(late.responseUrl)).toContain("already finished (succeeded); there is nothing to cancel");
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+    expect(s.t.kube.pipelineRuns(ns)[0].spec.status).toBeUndefined();
+  });
+
+  it("answers a button for a run mario does not know", async () => {
+    const res = await s.press({ actionId: actionIds.cancel, value: `${ns}/mario-build-1-0000000000`, messageTs: "1.2" });
+    expect(await answer(res.responseUrl)).toContain("I no longer know the run");
+  });
+});
+
+describe("channel binding", () => {
+  it("lets only users with enough permission bind; then commands need no repo=", async () => {
+    const refused = await s.slash(`bind ${repo}`, { user: users.bob });
+    expect(await answer(refused.responseUrl)).toContain("Binding a channel needs write access to the repository `octo/demo`; you have read access");
+
+    const bound = await s.slash(`bind ${repo}`);
+    expect(await answer(bound.responseUrl)).toContain("This channel now acts on `octo/demo`");
+    await s.slash("build image pr=42");
+    await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun from the bound channel");
+
+    // Another channel is not bound.
+    s.slack.addChannel("C0OTHER");
+    const elsewhere = await s.slash("build image pr=42", { channel: "C0OTHER" });
+    expect(await answer(elsewhere.responseUrl)).toContain("Which repository?");
+
+    const unbound = await s.slash("unbind");
+    expect(await answer(unbound.responseUrl)).toContain("no longer acts on `octo/demo`");
+    const after = await s.slash("build image pr=42");
+    expect(await answer(after.responseUrl)).toContain("Which repository?");
+  });
+});
+
+describe("help", () => {
+  it("lists the shared commands with Slack usage and Slack's own verbs, and explains one command", async () => {
+    const all = await answer((await s.slash("help", { user: users.erin })).responseUrl);
+    expect(all).toContain("`/mario build image [tag=&lt;tag&gt;]"); // Slack shows &lt; as <
+    expect(all).toContain("`/mario bind owner/name`");
+    expect(all).toContain("`/mario queue [owner/name]`");
+    expect(all).toContain("This channel is not bound");
+    const one = await answer((await s.slash("help build")).responseUrl);
+    expect(one).toContain("`tag=`");
+    expect(one).toContain("`/mario build image tag=mario pr=123`");
+  });
+});
