@@ -1,21 +1,27 @@
-// npm run bench:load — several mario processes behind one Redis, under a mixed load of signed webhooks.
+// npm run bench:load — several mario processes behind one Redis, under a mixed load of signed webhooks and Slack
+// slash commands.
 //
 // For 1, 2 and 4 worker processes (one web process in front, MARIO_ROLE=web/worker, compiled dist as `npm start`
-// runs it), the same load is offered: `/build` commands that start PipelineRuns, commands with a bad argument
-// (answered with a reply), commands from a read-only user (refused) and plain conversation (dropped at intake).
+// runs it), the same load is offered: `/build` comments that start PipelineRuns, signed `/mario build` slash
+// commands (a Slack user mapped to a GitHub user; they also start PipelineRuns), comments with a bad argument
+// (answered with a reply), comments from a read-only user (refused) and plain conversation (dropped at intake).
 // A command's latency ends when its effect is visible: the PipelineRun stored in the fake cluster, or the reply
 // posted on the fake GitHub. Then memory: 10,000 run records written through the real run store (Redis bytes),
-// and the resident memory of the processes. GitHub and Kubernetes are the test suite's loopback fakes, in this
-// process. Slack slash commands are not part of the load (see the README). Every loop is bounded.
+// and the resident memory of the processes. GitHub, Slack and Kubernetes are the test suite's loopback fakes, in
+// this process. Every loop is bounded.
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { parse, stringify } from "yaml";
+import { packageRoot } from "../src/package-root.js";
 import { createRunStore } from "../src/runs/run-store.js";
 import { issueCommentEvent, sendWebhook, startFakeGitHub } from "../test/fakes/fake-github.js";
 import { startFakeKube } from "../test/fakes/fake-kube.js";
+import { startFakeSlack } from "../test/fakes/fake-slack.js";
+import { formType, postSigned, signSlackBody, slashCommandBody } from "../test/fakes/fake-slack-requests.js";
 import { startChild } from "./child-process.js";
 
 const rate = Number(process.env.BENCH_RATE ?? 60); // webhooks per second offered
@@ -24,6 +30,8 @@ const workerCounts = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Numbe
 const trackedRuns = Number(process.env.BENCH_TRACKED ?? 10_000);
 const total = rate * seconds;
 const secret = "bench-webhook-secret";
+const slackSecret = "bench-slack-signing-secret";
+const channel = "C0BENCH";
 const repo = "octo/bench";
 const prs = 50;
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -34,6 +42,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 const github = await startFakeGitHub({ validate: false });
 const kube = await startFakeKube({ bookmarkIntervalMs: 0 });
+const slack = await startFakeSlack();
+slack.addChannel(channel);
 github.state.addRepo(repo);
 for (let n = 1; n <= prs; n++) github.state.addPullRequest(repo, { number: n, user: "author", title: `PR ${n}` });
 for (let u = 0; u < 10; u++) github.state.setPermission(repo, `dev${u}`, "write");
@@ -44,6 +54,10 @@ writeFileSync(
   kubeconfig,
   `apiVersion: v1\nkind: Config\nclusters: [{ name: fake, cluster: { server: "${kube.url}", insecure-skip-tls-verify: true } }]\nusers: [{ name: b, user: { token: b } }]\ncontexts: [{ name: fake, context: { cluster: fake, user: b } }]\ncurrent-context: fake\n`,
 );
+// The shipped config, with Slack users U0DEV0…U0DEV9 mapped to the GitHub users dev0…dev9.
+const configFile = join(dir, "mario.yaml");
+const slackUser = (u: number) => `U0DEV${u}`;
+writeFileSync(configFile, stringify({ ...parse(readFileSync(join(packageRoot, "config", "mario.yaml"), "utf8")), slack: { users: Object.fromEntries(Array.from({ length: 10 }, (_, u) => [slackUser(u), `dev${u}`])) } }));
 
 // Completion times, by the unique tag each command carries.
 const done = new Map<string, number>();
@@ -76,6 +90,10 @@ const baseEnv = (prefix: string, role: string) => ({
   KUBECONFIG: kubeconfig,
   LOG_LEVEL: "warn",
   MARIO_ROLE: role,
+  MARIO_CONFIG: configFile,
+  SLACK_SIGNING_SECRET: slackSecret,
+  SLACK_BOT_TOKEN: slack.botToken,
+  SLACK_API_URL: slack.apiUrl,
 });
 const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"mario is listening"/;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
@@ -119,14 +137,18 @@ for (const [phaseIndex, workers] of workerCounts.entries()) {
     if (wait > 0) await sleep(wait);
     const tag = `t${phaseIndex}x${i}`;
     const kind = i % 10;
-    // 6 in 10 start a run, 2 have a bad tag (a reply), 1 is refused (read-only user), 1 is conversation.
+    // 6 in 10 start a run (5 comments, 1 slash command), 2 have a bad tag (a reply), 1 is refused (read-only
+    // user), 1 is conversation.
     const body = kind < 6 ? `/build image tag=${tag}` : kind < 8 ? `/build image tag=bad${tag}!` : kind === 8 ? `/build image tag=${tag}` : `LGTM, thanks ${tag}`;
     const user = kind === 8 ? "reader" : `dev${i % 10}`;
     const at = performance.now();
     if (kind < 8) sent.set(tag, at);
-    const payload = issueCommentEvent({ repo, prNumber: 1 + (i % prs), user, body, installationId: 1 });
+    const request =
+      kind === 5
+        ? postSigned(`${url}/slack/events`, signSlackBody(slackSecret, slashCommandBody({ text: `build image tag=${tag} repo=${repo} pr=${1 + (i % prs)}`, userId: slackUser(i % 10), channelId: channel, responseUrl: slack.responseUrl() }), formType))
+        : sendWebhook(`${url}/api/github/webhooks`, { name: "issue_comment", payload: issueCommentEvent({ repo, prNumber: 1 + (i % prs), user, body, installationId: 1 }), secret });
     inflight.push(
-      sendWebhook(`${url}/api/github/webhooks`, { name: "issue_comment", payload, secret }).then(
+      request.then(
         (res) => {
           http.push(performance.now() - at);
           if (res.status !== 200) refused.push(tag);
@@ -153,7 +175,7 @@ for (const [phaseIndex, workers] of workerCounts.entries()) {
   phases.push({ refused: refused.length, workers, throughput: latencies.length / ((last - start) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), completed: latencies.length, expected: sent.size, httpP99: percentile(http, 99), rss });
   const p = phases.at(-1)!;
   console.log(
-    `1 web + ${workers} worker${workers > 1 ? "s" : ""}: ${round(p.throughput)} commands/s sustained (offered ${round((rate * 8) / 10)}/s of ${rate} webhooks/s), webhook → effect p50 ${round(p.p50)} ms p99 ${round(p.p99)} ms, ${p.completed}/${p.expected} done, ${p.refused} webhooks not acknowledged; webhook HTTP p99 ${round(p.httpP99)} ms; RSS web ${round(p.rss.web)} MiB, worker ${round(p.rss.worker)} MiB`,
+    `1 web + ${workers} worker${workers > 1 ? "s" : ""}: ${round(p.throughput)} commands/s sustained (offered ${round((rate * 8) / 10)}/s of ${rate} webhooks and slash commands/s), webhook → effect p50 ${round(p.p50)} ms p99 ${round(p.p99)} ms, ${p.completed}/${p.expected} done, ${p.refused} webhooks not acknowledged; webhook HTTP p99 ${round(p.httpP99)} ms; RSS web ${round(p.rss.web)} MiB, worker ${round(p.rss.worker)} MiB`,
   );
 }
 
@@ -190,10 +212,11 @@ for (let cursor = "0", i = 0; i < 100_000; i++) {
 }
 await deletePrefix(redis, memPrefix);
 redis.disconnect();
-await Promise.all([github.close(), kube.close()]);
+await Promise.all([github.close(), kube.close(), slack.close()]);
 const per10k = (bytes: number) => (bytes / trackedRuns) * 10_000 / 1024 / 1024;
 console.log(`memory per 10,000 tracked PRs (one finished run each, with its check run and comment ids): Redis ${round(per10k(keyBytes))} MiB by MEMORY USAGE (used_memory grew ${round(per10k(after - before))} MiB); processes keep no per-PR state (RSS above)`);
 
+if (slack.violations.length) console.log(`fake Slack recorded ${slack.violations.length} violation(s): ${slack.violations.slice(0, 3).join("; ")}`);
 const byWorkers = new Map(phases.map((p) => [p.workers, p]));
 const base = byWorkers.get(workerCounts[0]!)!;
 const scaling = phases.map((p) => `${p.workers}w ${round(p.throughput)}/s p99 ${Math.round(p.p99)} ms`).join(", ");

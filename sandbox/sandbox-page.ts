@@ -17,6 +17,8 @@ export interface SandboxPageOptions {
   webhookSecret: string;
   /** Extra panes (the Slack channel, when Slack is simulated). */
   panes?: () => SafeHtml[];
+  /** Sends `/mario <text>` as a demo user through the simulated Slack (when Slack is simulated). */
+  slash?: (user: string, text: string) => Promise<void>;
 }
 
 const quickCommands = ["/build image tag=mario", "/build image tag=fail-demo", "/help", "/lgtm", "/approve", "/hold", "/retest"];
@@ -36,6 +38,7 @@ export async function startSandboxPage(opts: SandboxPageOptions, port = 0): Prom
       const pr = Number(url.searchParams.get("pr") ?? github.state.pullRequests(repo)[0]?.number ?? 1);
       if (req.method === "GET" && url.pathname === "/") return send(res, 200, pageHtml(opts, pr));
       if (req.method === "GET" && url.pathname === "/fragment") return send(res, 200, prPane(opts, pr).value);
+      if (req.method === "GET" && url.pathname === "/panes") return send(res, 200, `<div>${(opts.panes?.() ?? []).map((p) => p.value).join("")}</div>`);
       if (req.method === "POST") {
         const form = new URLSearchParams(await body(req));
         const n = Number(form.get("pr"));
@@ -51,6 +54,8 @@ export async function startSandboxPage(opts: SandboxPageOptions, port = 0): Prom
           github.state.addLabel(repo, label);
           record.labels = add ? [...new Set([...record.labels, label])] : record.labels.filter((l) => l !== label);
           await deliver("pull_request", pullRequestEvent(github, repo, n, add ? "labeled" : "unlabeled", user, { label: { name: label, color: "ededed" } }));
+        } else if (url.pathname === "/slash" && opts.slash) {
+          await opts.slash(user, (form.get("text") ?? "").trim());
         } else if (url.pathname === "/push") {
           const before = github.state.pullRequest(repo, n).head.sha;
           github.state.pushToPullRequest(repo, n);
@@ -103,12 +108,19 @@ function pageHtml(opts: SandboxPageOptions, pr: number): string {
 ${labels.map((l) => html`<button name="label" value="${l}">+ ${l}</button> `)}<input type="hidden" name="op" value="add"></form>
 <form method="post" action="/label"><input type="hidden" name="pr" value="${pr}"><input type="hidden" name="user" value="${opts.users[0]!.login}">
 ${labels.map((l) => html`<button name="label" value="${l}">− ${l}</button> `)}<input type="hidden" name="op" value="remove"></form>
-${(opts.panes?.() ?? [])}
+${opts.slash
+  ? html`<form method="post" action="/slash" id="slash-form"><input type="hidden" name="pr" value="${pr}">
+<label>in Slack as <select name="user">${opts.users.map((u) => html`<option value="${u.login}">${u.login} (${u.role})</option>`)}</select></label>
+<label>/mario <input name="text" value="queue" size="28"></label> <button type="submit">Send</button></form>`
+  : ""}
+<div id="panes">${(opts.panes?.() ?? [])}</div>
 </section><section id="pr-pane">${prPane(opts, pr)}</section></div>
 <style>.banner{background:#fff8c5;border:1px solid #d4a72c;padding:8px}.cols{display:grid;grid-template-columns:minmax(300px,1fr) 2fr;gap:24px}textarea{width:100%;font-family:monospace}
-nav a{margin-right:10px}nav a.current{font-weight:700}.comment{background:#fff;border:1px solid #d0d7de;padding:8px;margin:8px 0;white-space:pre-wrap}form{margin:8px 0}</style>
+nav a{margin-right:10px}nav a.current{font-weight:700}.comment{background:#fff;border:1px solid #d0d7de;padding:8px;margin:8px 0;white-space:pre-wrap}form{margin:8px 0}
+.slack-message,.slack-command{background:#fff;border-left:3px solid #4a154b;padding:6px 8px;margin:6px 0;white-space:pre-wrap}.slack-answer{color:#57606a;margin-top:4px}</style>
 <script>
 document.querySelectorAll("button.quick").forEach(b => b.addEventListener("click", () => { document.querySelector("#comment-form textarea").value = b.dataset.command; }));
+setInterval(async () => { const p = document.getElementById("panes"); if (!p || !p.childElementCount) return; const r = await fetch("/panes"); if (r.ok) p.innerHTML = await r.text(); }, 2000);
 setInterval(async () => { const r = await fetch("/fragment?pr=${pr}"); if (r.ok) document.getElementById("pr-pane").innerHTML = await r.text(); }, 1500);
 </script>`;
   return page(`Sandbox #${pr}`, body);

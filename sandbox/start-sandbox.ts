@@ -10,6 +10,8 @@ import { startFakeGitHub } from "../test/fakes/fake-github.js";
 import { startFakeKube } from "../test/fakes/fake-kube.js";
 import { startSandboxPage, type DemoUser } from "./sandbox-page.js";
 import { sandboxRedis } from "./sandbox-redis.js";
+import { startSandboxSlack, type SandboxSlack } from "./sandbox-slack.js";
+import { simulateCi, simulatedCiContext } from "./simulated-ci.js";
 import { simulateTekton } from "./simulated-tekton.js";
 
 const repo = "demo/hello";
@@ -33,6 +35,15 @@ function freePort(preferred: number): Promise<number> {
   return tryPort(preferred).then(async (port) => port ?? (await tryPort(0))!);
 }
 
+/**
+ * `config/mario.yaml` with the merge queue on (waiting for the simulated CI's check) and the simulated Slack's
+ * channel and users.
+ */
+function sandboxConfig(slack: SandboxSlack) {
+  const config = loadConfigFile();
+  return { ...config, mergeQueue: { ...config.mergeQueue, enabled: true, requiredChecks: [simulatedCiContext], maxInFlight: 2 }, slack: slack.config };
+}
+
 export async function startSandbox(options: { marioPort?: number; pagePort?: number; log?: boolean; redisUrl?: string } = {}) {
   const redis = await sandboxRedis(options.redisUrl);
   const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
@@ -40,10 +51,16 @@ export async function startSandbox(options: { marioPort?: number; pagePort?: num
   github.state.setPermission(repo, "maria", "admin");
   github.state.setPermission(repo, "rey", "write");
   github.state.setPermission(repo, "otto", "none");
-  github.state.addPullRequest(repo, { number: 1, user: "rey", title: "Add a greeting" });
-  github.state.addPullRequest(repo, { number: 2, user: "otto", title: "Fix a typo (from a fork)" });
-  github.state.addPullRequest(repo, { number: 3, user: "maria", title: "Update the docs" });
+  // `main` at a known commit the PRs are based on, so the merge queue can stage and merge them; OWNERS for /approve.
+  const main = github.state.newSha();
+  github.state.git.setBranch(repo, "main", main);
+  github.state.git.setFile(repo, "OWNERS", "approvers: [maria, rey]\n");
+  const base = { sha: main, ref: "main" };
+  github.state.addPullRequest(repo, { number: 1, user: "rey", title: "Add a greeting", base });
+  github.state.addPullRequest(repo, { number: 2, user: "otto", title: "Fix a typo (from a fork)", base });
+  github.state.addPullRequest(repo, { number: 3, user: "maria", title: "Update the docs", base });
   const tekton = simulateTekton(kube);
+  const slack = await startSandboxSlack({ repo, users: users.map((u) => u.login) });
 
   const webhookSecret = randomUUID();
   const marioPort = await freePort(options.marioPort ?? 3000);
@@ -59,26 +76,31 @@ export async function startSandbox(options: { marioPort?: number; pagePort?: num
     PORT: String(marioPort),
     HOST: "127.0.0.1",
     PUBLIC_URL: `http://127.0.0.1:${marioPort}`,
+    ...slack.env,
   });
   const mario = await startMario({
     settings,
-    config: loadConfigFile(),
+    config: sandboxConfig(slack),
     kubeConfig: kube.kubeConfig(),
     log: pino({ level: options.log === false ? "silent" : "warn" }),
     watchBackoff: { initialMs: 100, maxMs: 2000 },
   });
-  const sandboxPage = await startSandboxPage({ github, repo, users, marioUrl: mario.url, webhookSecret }, await freePort(options.pagePort ?? 0));
+  const ci = simulateCi({ github, repo, marioUrl: mario.url, webhookSecret });
+  slack.setMarioUrl(mario.url);
+  const sandboxPage = await startSandboxPage({ github, repo, users, marioUrl: mario.url, webhookSecret, panes: () => [slack.pane()], slash: (user, text) => slack.slash(user, text) }, await freePort(options.pagePort ?? 0));
 
   return {
     url: sandboxPage.url,
     marioUrl: mario.url,
     github,
     kube,
+    slack,
     async stop() {
       tekton.stop();
+      ci.stop();
       sandboxPage.server.close();
       await mario.close();
-      await Promise.all([github.close(), kube.close()]);
+      await Promise.all([github.close(), kube.close(), slack.close()]);
       const r = new Redis(redis.url, { protocol: 2 });
       const keys = await r.keys(`${prefix}*`);
       if (keys.length) await r.del(...keys);

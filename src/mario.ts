@@ -25,11 +25,13 @@ import { roleRuns } from "./roles.js";
 import { createRunStore } from "./runs/run-store.js";
 import { watchRuns } from "./runs/watch-runs.js";
 import type { Settings } from "./settings.js";
+import type { Notify } from "./slack/notify.js";
 import { startSlack } from "./slack/start-slack.js";
 import { mergeQueueReader } from "./slack/merge-queue-reader.js";
 import { poolStore } from "./merge-queue/pool-store.js";
 import { createMergeQueue } from "./merge-queue/merge-queue-service.js";
 import { queueApiRoutes } from "./web/queue-api.js";
+import { queuePageRoutes } from "./web/queue-page.js";
 import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
 import { createHttpServer, type Route } from "./web/http-server.js";
@@ -102,6 +104,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const lock = redisLock(redis, prefix);
   const queue = createWorkQueue(redis, settings.redisPrefix, retry);
   const permission = cachedPermission(redis, prefix, config.permissionCacheSeconds);
+  // Which installation serves a repo (periodic jobs and Slack act without a webhook that would say).
+  const installations = cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth()));
   // Jobs, their commands, the concurrency queue, log archives and links, pruning, periodic jobs (src/jobs).
   const lifecycle = createLifecycle({
     config,
@@ -119,14 +123,34 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     permission,
     queueReport: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
     installationFor: async (repo) => {
-      const id = await cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth()))(repo);
+      const id = await installations(repo);
       if (id === undefined) throw new Error(`mario is not installed on ${repo.owner}/${repo.name}`);
       return id;
     },
     log,
   });
   // Reviews (/lgtm, /approve, /hold) and the merge queue (src/review, src/merge-queue).
-  const mergeQueue = createMergeQueue({ redis, prefix, config, github, log });
+  // What the queue did reaches /metrics and subscribed Slack channels (Slack is started below, hence `late`).
+  const late: { notify?: Notify } = {};
+  const mergeQueue = createMergeQueue({
+    redis,
+    prefix,
+    config,
+    github,
+    log,
+    onHistory: async (pool, entries) => {
+      const poolName = `${pool.owner}/${pool.repo}:${pool.branch}`;
+      const repo = { owner: pool.owner, name: pool.repo };
+      for (const entry of entries) {
+        if (entry.action === "merged") metrics.mergeQueue.merged(poolName, entry.prs.length);
+        if (entry.action === "passed" || entry.action === "failed" || entry.action === "split") metrics.mergeQueue.batch(poolName, entry.action, entry.prs.length);
+        for (const pr of entry.prs) {
+          if (entry.action === "merged") await late.notify?.({ kind: "merged", repo, pr, sha: /merged as ([0-9a-f]+)/.exec(entry.detail)?.[1] ?? "" });
+          if (entry.action === "removed") await late.notify?.({ kind: "removed-from-queue", repo, pr, reason: entry.detail, id: `${poolName}#${pr}@${entry.at}` });
+        }
+      }
+    },
+  });
   const review = { redis, prefix, review: config.review };
   // Command runs report a check run and a comment; job runs only their check run; periodic runs a commit status.
   const report = lifecycle.report;
@@ -150,11 +174,12 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     commands: commandDeps,
     queue,
     lock,
-    installations: cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth())),
+    installations,
     log,
     // `/mario queue` reads the pool views the merge queue's driver writes (src/merge-queue).
     queueReader: config.mergeQueue.enabled ? mergeQueueReader(poolStore(redis, prefix)) : undefined,
   });
+  late.notify = slack.notify;
 
   // One handler per job name; features add theirs here.
   const jobs: JobHandlers = {
@@ -222,6 +247,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       intakeOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
       intakeOnly(runsPageRoute({ store })),
       ...queueApiRoutes(mergeQueue.store).map(intakeOnly),
+      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels }).map(intakeOnly),
       ...slack.routes.map(intakeOnly),
     ],
     log,

@@ -14,6 +14,8 @@ export interface PipelineRunRequest {
   prUrl: string;
   installationId: number;
   checkName: string;
+  /** Job runs are labelled as such, so their record can be rebuilt from the cluster as a job run. */
+  job?: { kind: "job" | "periodic"; name: string; branch?: string };
 }
 
 export function pipelineRunNamespace(pipeline: PipelineConfig, defaults: MarioConfig["defaults"]): string {
@@ -44,6 +46,7 @@ export function buildPipelineRun(req: PipelineRunRequest): PipelineRun {
         [labels.pr]: String(context.pr.number),
         [labels.command]: labelValue(req.verb),
         [labels.headSha]: context.pr.headSha,
+        ...(req.job ? { [labels.kind]: req.job.kind, [labels.job]: labelValue(req.job.name) } : {}),
       },
       annotations: {
         [annotations.repo]: context.repo.fullName,
@@ -52,6 +55,7 @@ export function buildPipelineRun(req: PipelineRunRequest): PipelineRun {
         [annotations.prUrl]: req.prUrl,
         [annotations.installationId]: String(req.installationId),
         [annotations.checkName]: req.checkName,
+        ...(req.job?.branch ? { [annotations.branch]: req.job.branch } : {}),
       },
     },
     spec: {

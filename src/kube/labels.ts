@@ -8,6 +8,9 @@ export const labels = {
   pr: "mario.dev/pr",
   command: "mario.dev/command",
   headSha: "mario.dev/head-sha",
+  /** `job` or `periodic` for job runs; absent on command runs. */
+  kind: "mario.dev/kind",
+  job: "mario.dev/job",
 } as const;
 
 export const annotations = {
@@ -17,6 +20,7 @@ export const annotations = {
   prUrl: "mario.dev/pr-url",
   installationId: "mario.dev/installation-id",
   checkName: "mario.dev/check-name",
+  branch: "mario.dev/branch",
 } as const;
 
 export const managedBySelector = `${labels.managedBy}=mario`;

@@ -12,7 +12,7 @@ import { poolStore } from "./pool-store.js";
 import { parsePoolId, poolId, type PoolKey } from "./pool-types.js";
 import { stagingBranchCi, type QueueCi } from "./queue-ci.js";
 import { requiredJobContexts } from "./required-jobs.js";
-import { LeaseLostError, syncPool } from "./sync-pool.js";
+import { LeaseLostError, syncPool, type SyncDeps } from "./sync-pool.js";
 
 /** A webhook, normalized for the merge queue and reviews (job `merge-queue-event`). */
 export interface MergeQueueEvent {
@@ -42,6 +42,7 @@ export interface MergeQueueOptions {
   ci?: QueueCi;
   /** How often the driver looks for pools marked by other replicas (ms). */
   pollMs?: number;
+  onHistory?: SyncDeps["onHistory"];
 }
 
 /**
@@ -133,6 +134,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
         sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
         lease,
         requiredJobs: (p: PoolKey) => requiredJobContexts(o.config as { jobs?: unknown }, p),
+        onHistory: o.onHistory,
       };
       for (let i = 0; i < 20 && !stopped; i++) {
         const { acted } = await syncPool(deps, pool, { deep: deep && i === 0 });

@@ -22,6 +22,8 @@ export interface SyncDeps {
   lease?: { isCurrent(): Promise<boolean> };
   /** Names of mario's required jobs (check runs `mario/<job>`), once lifecycle (src/jobs) provides them. */
   requiredJobs?: (pool: PoolKey) => string[];
+  /** Told what a sync did (merges, removals, batch outcomes): metrics and channel notifications. */
+  onHistory?: (pool: PoolKey, entries: HistoryEntry[]) => Promise<void> | void;
 }
 
 export class LeaseLostError extends Error {
@@ -47,6 +49,7 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
   const finish = async () => {
     await store.save(pool, state);
     await store.addHistory(pool, history, cfg.historySize);
+    if (history.length) await deps.onHistory?.(pool, history);
   };
 
   if (state.stopped) {

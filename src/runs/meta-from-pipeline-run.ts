@@ -14,6 +14,8 @@ export function metaFromPipelineRun(run: PipelineRun): RunMeta | undefined {
   const pr = Number(l[labels.pr]);
   if (l[labels.managedBy] !== "mario" || !owner || !name || !Number.isInteger(installationId) || !Number.isInteger(pr)) return undefined;
   const verb = l[labels.command] ?? "run";
+  const kindLabel = l[labels.kind];
+  const kind: RunMeta["kind"] = kindLabel === "job" || kindLabel === "periodic" ? kindLabel : undefined;
   return {
     namespace: run.metadata.namespace ?? "",
     name: run.metadata.name,
@@ -28,5 +30,7 @@ export function metaFromPipelineRun(run: PipelineRun): RunMeta | undefined {
     checkName: a[annotations.checkName] ?? `mario/${verb}`,
     createdAt: run.metadata.creationTimestamp ?? new Date().toISOString(),
     rebuilt: true,
+    // A job run comes back as a job run: reported by its check run (or status), never with a PR comment.
+    ...(kind ? { kind, job: l[labels.job] ?? verb, ...(a[annotations.branch] ? { branch: a[annotations.branch] } : {}) } : {}),
   };
 }

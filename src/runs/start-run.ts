@@ -106,6 +106,7 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     prUrl: req.prUrl,
     installationId: req.installationId,
     checkName: meta.checkName,
+    ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}) } } : {}),
   });
   if (!startNow) body.spec.status = "PipelineRunPending";
   try {

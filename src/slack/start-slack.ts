@@ -10,6 +10,8 @@ import type { Route } from "../web/http-server.js";
 import { boltLogger } from "./bolt-logger.js";
 import { channelSettings } from "./channel-settings.js";
 import { createNotify, type Notify } from "./notify.js";
+import { runLogUrl } from "../runs/render-run-report.js";
+import { finishedStates } from "../runs/run-status.js";
 import type { QueueReader } from "./queue-reader.js";
 import { runSlackAction } from "./slack-action-job.js";
 import { runSlackCommand } from "./slack-command-job.js";
@@ -113,7 +115,12 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
       for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.addSlackMessage(namespace, name, { channel });
       const fresh = run.slack ? run : await w.commands.store.get(namespace, name);
       if (fresh?.slack?.length) await services.scheduleUpdate(namespace, name);
-      if (run.meta.pr === 0) await notify({ kind: "run-failed", run });
+      if (run.meta.kind === "periodic") {
+        if (finishedStates.has(run.status.state)) {
+          const id = `${namespace}/${name}`;
+          await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
+        }
+      } else if (run.meta.pr === 0) await notify({ kind: "run-failed", run });
     },
     notify,
     async close() {

@@ -11,7 +11,11 @@ export function runsPageRoute(deps: { store: RunStore }): Route {
   return getRoute(/^\/$/, async (_m, req, res) => {
     const query = new URL(req.url ?? "/", "http://mario").searchParams;
     const filter = { repo: query.get("repo") ?? "", pr: query.get("pr") ?? "", state: query.get("state") ?? "" };
-    const runs = (await deps.store.recent(1000)).filter(
+    const recent = await deps.store.recent(1000);
+    // Runs of private repositories carry a signed log token; only their links (posted where the repo's readers
+    // are) open them, so the public list leaves them out rather than leaking names and command lines.
+    const hidden = recent.filter((r) => r.meta.logToken).length;
+    const runs = recent.filter((r) => !r.meta.logToken).filter(
       (r) =>
         (!filter.repo || `${r.meta.repo.owner}/${r.meta.repo.name}` === filter.repo) &&
         (!filter.pr || String(r.meta.pr) === filter.pr) &&
@@ -26,8 +30,9 @@ export function runsPageRoute(deps: { store: RunStore }): Route {
       (s) => html`<option ${s === filter.state ? "selected" : ""}>${s}</option>`,
     )}</select></label>
 <button>Filter</button>${filtered ? html` <a href="/">clear</a>` : ""}</form>
+${hidden ? html`<p class="note">${hidden} run${hidden === 1 ? "" : "s"} of private repositories ${hidden === 1 ? "is" : "are"} not listed here; the links mario posted on their pull requests open them.</p>` : ""}
 ${runs.length === 0
-  ? html`<p class="note">${filtered ? "No run matches these filters." : "No runs yet. Comment /build image on a pull request, or push to one with presubmit jobs."}</p>`
+  ? hidden && !filtered ? "" : html`<p class="note">${filtered ? "No run matches these filters." : "No runs yet. Comment /build image on a pull request, or push to one with presubmit jobs."}</p>`
   : html`<table class="runs"><tr><th>repository</th><th>PR</th><th>command or job</th><th>who</th><th>state</th><th>duration</th><th>started</th></tr>
 ${runs.slice(0, shown).map(row)}</table>${runs.length > shown ? html`<p class="note">Showing the newest ${shown} of ${runs.length}.</p>` : ""}`}`;
     send(res, 200, "text/html; charset=utf-8", page("Runs", body));

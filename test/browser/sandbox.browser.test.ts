@@ -42,4 +42,32 @@ describe.skipIf(!browserAvailable)("the sandbox in a real browser", () => {
     await expect(page.textContent("body")).resolves.toContain("registry.example.com/demo/hello:mario@sha256:");
     await page.screenshot({ path: join(screenshotDir, "run-page.png"), fullPage: true });
   }, 60_000);
+
+  it("a PR labelled lgtm and approved on the sandbox page is merged by the queue and shown in its history", async () => {
+    await page.goto(`${sandbox.url}/?pr=1`);
+    await page.click("button[name=label][value=lgtm] >> text=+ lgtm");
+    await page.waitForURL(/\?pr=1$/);
+    await page.click("button[name=label][value=approved] >> text=+ approved");
+    await page.waitForURL(/\?pr=1$/);
+    // The simulated CI passes the staging commit; the pane refreshes by itself until the PR shows as merged.
+    await page.locator("#pr-pane h2", { hasText: "merged" }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(screenshotDir, "sandbox-pr-merged.png"), fullPage: true });
+
+    await page.goto(`${sandbox.marioUrl}/queue`);
+    await expect(page.locator("section.pool h2").first().textContent()).resolves.toBe("demo/hello:main");
+    await page.locator("section.pool h2 a", { hasText: "demo/hello:main" }).click();
+    const merged = page.locator("table.history tr", { hasText: "merged" }).filter({ hasText: "#1" });
+    await merged.first().waitFor({ timeout: 10_000 });
+    await expect(merged.first().textContent()).resolves.toMatch(/merged as [0-9a-f]{7}/);
+    await page.screenshot({ path: join(screenshotDir, "merge-queue.png"), fullPage: true });
+
+    // The simulated Slack channel got the merge; a /mario command typed on the page is answered there.
+    await page.goto(`${sandbox.url}/?pr=1`);
+    await page.locator(".slack-message", { hasText: "Merged demo/hello#1" }).waitFor({ timeout: 15_000 });
+    await page.selectOption("#slash-form select[name=user]", "rey");
+    await page.fill("#slash-form input[name=text]", "queue");
+    await page.click("#slash-form button[type=submit]");
+    await page.locator(".slack-answer", { hasText: "merge queue" }).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(screenshotDir, "sandbox-slack.png"), fullPage: true });
+  }, 60_000);
 });

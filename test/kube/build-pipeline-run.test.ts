@@ -85,3 +85,17 @@ describe("names and labels", () => {
     expect(labelValue("a".repeat(100))).toHaveLength(63);
   });
 });
+
+describe("rebuilding a run record from its PipelineRun", () => {
+  it("brings a job run back as a job run (reported by its check run, without a PR comment)", async () => {
+    const { metaFromPipelineRun } = await import("../../src/runs/meta-from-pipeline-run.js");
+    const config = loadConfigFile();
+    const base = { verb: "nightly", pipeline: config.commands.build!.pipeline, defaults: config.defaults, context, commandLine: "job nightly", prUrl: "", installationId: 3, checkName: "mario/nightly" };
+    const job = buildPipelineRun({ ...base, name: "mario-nightly-0-abc", job: { kind: "periodic", name: "nightly", branch: "main" } });
+    expect(metaFromPipelineRun({ ...job, metadata: { ...job.metadata, namespace: "mario" } })).toMatchObject({ kind: "periodic", job: "nightly", branch: "main", checkName: "mario/nightly", installationId: 3, rebuilt: true });
+    const command = buildPipelineRun({ ...base, name: "mario-build-42-abc", verb: "build" });
+    const meta = metaFromPipelineRun({ ...command, metadata: { ...command.metadata, namespace: "mario" } });
+    expect(meta?.kind).toBeUndefined();
+    expect(meta?.verb).toBe("build");
+  });
+});

@@ -70,6 +70,10 @@ describe("logs that outlive pods", () => {
     const forged = await page(link.replace(/.{4}$/, "AAAA"));
     expect(forged.status).toBe(403);
     expect((await page(link.replace(/\?token=.*$/, "/logs.json"))).status).toBe(403);
+    // The public run list does not name it either.
+    const list = await page(`${t.mario.url}/`);
+    expect(list.text).not.toContain(run.metadata.name);
+    expect(list.text).toMatch(/\d+ runs? of private repositories (is|are) not listed here/);
   });
 
   it("follows a running run through logs.json, then keeps the partial log of a run mario cancels (Tekton deletes its pods)", async () => {

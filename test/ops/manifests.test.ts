@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { loadConfigFile } from "../../src/config/load-config.js";
 import { packageRoot } from "../../src/package-root.js";
+import { workspaceSecrets } from "../../src/runs/start-run.js";
 import { validateManifest } from "./support/kube-schema.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are free-form YAML */
@@ -65,12 +67,23 @@ describe("deploy/ (kustomize base)", () => {
     }
   });
 
-  it("gives the service account exactly the access mario needs: Tekton runs, pods and logs; no Secrets, no cluster scope", () => {
+  it("gives the service account exactly the access mario needs: Tekton runs, pods and logs, the Secrets runs use by name; no cluster scope", () => {
     const role = find("Role", "mario");
     expect(role.rules).toEqual([
       { apiGroups: ["tekton.dev"], resources: ["pipelineruns", "taskruns"], verbs: ["create", "get", "list", "watch", "patch", "delete"] },
-      { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: expect.any(Array), verbs: ["get"] },
     ]);
+    // The log archive masks the values of every Secret a run uses: each one config/mario.yaml names is readable
+    // by name, and no other (no list or watch, which would reveal every Secret in the namespace).
+    const config = loadConfigFile(join(packageRoot, "config", "mario.yaml"));
+    const used = new Set([
+      ...Object.values(config.commands).flatMap((c) => workspaceSecrets(c.pipeline)),
+      ...config.jobs.flatMap((j) => [...workspaceSecrets(j.pipeline), ...j.maskSecrets]),
+    ]);
+    expect(used.size).toBeGreaterThan(0);
+    expect([...role.rules[3].resourceNames].sort()).toEqual([...used].sort());
     expect(base.some((o) => /^Cluster/.test(o.object.kind))).toBe(false);
     const binding = find("RoleBinding", "mario");
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "mario", namespace: "mario" }]);

@@ -36,6 +36,31 @@ describe("npm run sandbox", () => {
     expect(fragment).toContain("completed · success");
   });
 
+  it("merges a PR labelled lgtm and approved through the merge queue, tested by the simulated CI, and shows it on /queue", async () => {
+    for (const label of ["lgtm", "approved"]) expect((await post("/label", { pr: "3", user: "maria", label, op: "add" })).status).toBe(303);
+    await waitFor(() => sandbox.github.state.pullRequest("demo/hello", 3).merged, "#3 merged by the queue", 20_000);
+    const staged = sandbox.github.state.statusesList.filter((st) => st.context === "sandbox/ci" && st.description?.includes("staging commit"));
+    expect(staged.length).toBeGreaterThan(0);
+    const queue = await waitFor(async () => {
+      const text = await (await fetch(`${sandbox.marioUrl}/queue/demo/hello/main`)).text();
+      return /merged<\/span><\/td><td>#3<\/td>/.test(text) ? text : undefined;
+    }, "the merge in the queue's history");
+    expect(queue).toContain("demo/hello:main");
+  });
+
+  it("has a simulated Slack channel: a /mario command typed on the page is answered there, and merges are posted", async () => {
+    expect((await post("/slash", { pr: "1", user: "rey", text: "queue" })).status).toBe(303);
+    const pane = await waitFor(async () => {
+      const text = await (await fetch(`${sandbox.url}/panes`)).text();
+      return text.includes("only visible to rey") ? text : undefined;
+    }, "the answer to /mario queue in the Slack pane", 20_000);
+    expect(pane).toContain("Slack channel #sandbox");
+    expect(pane).toContain("demo/hello");
+    // The merge of the previous test was posted to the channel subscribed to the repository's merges.
+    await waitFor(async () => (await (await fetch(`${sandbox.url}/panes`)).text()).includes("#3"), "the merge notification in the channel", 20_000);
+    expect(sandbox.slack.config.channels[0]?.channel).toBe("C0SANDBOX");
+  });
+
   it("shows an outsider's refusal", async () => {
     await post("/comment", { pr: "2", user: "otto", body: "/build image" });
     await waitFor(() => sandbox.github.state.comments("demo/hello", 2).find((c) => c.body.includes("you have no access")), "a refusal");

@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { repo, waitFor } from "../support/test-mario.js";
+import { blockText, channel, slackSection, startSlackMario, type SlackMario } from "../slack/slack-test-kit.js";
+import { queueConfig, seedReadyPrs, sendStatus, stagingRuns } from "./queue-support.js";
+
+let s: SlackMario | undefined;
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+});
+
+const messageText = (m: { text?: string; blocks?: unknown[] }) => `${m.text ?? ""} ${m.blocks ? blockText(m.blocks as never[]) : ""}`;
+
+describe("what the merge queue did reaches people", () => {
+  it("posts a merge to the channel subscribed to the repo's merges and counts it in /metrics", async () => {
+    s = await startSlackMario({
+      config: `${slackSection}  channels:\n    - channel: ${channel}\n      subscribe: [{ repo: ${repo}, events: [merges] }]\n${queueConfig()}`,
+    });
+    const t = s.t;
+    await seedReadyPrs(t, [1]);
+    const run = await waitFor(() => stagingRuns(t).find((r) => r.prs.includes(1)), "#1 tested on a staging commit");
+    await sendStatus(t, run.sha, "success");
+    await waitFor(() => t.github.state.pullRequest(repo, 1).merged, "#1 merged");
+    const posted = await waitFor(() => s!.slack.messages(channel).find((m) => /#1/.test(messageText(m))), "the merge notification");
+    expect(messageText(posted)).toMatch(/merged/i);
+    const metrics = await (await fetch(`${t.mario.url}/metrics`)).text();
+    expect(metrics).toMatch(/mario_merge_queue_merged_total\{pool="octo\/demo:main"\} 1/);
+    t.github.assertNoViolations();
+  });
+});
