@@ -32,6 +32,8 @@ import { poolStore } from "./merge-queue/pool-store.js";
 import { createMergeQueue } from "./merge-queue/merge-queue-service.js";
 import { queueApiRoutes } from "./web/queue-api.js";
 import { queuePageRoutes } from "./web/queue-page.js";
+import { repoIsPublic } from "./logs/log-access.js";
+import { parsePoolId } from "./merge-queue/pool-types.js";
 import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
 import { createHttpServer, type Route } from "./web/http-server.js";
@@ -151,6 +153,13 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       }
     },
   });
+  // The queue's pages and API show only pools of public repositories (as the run list shows only their runs).
+  const repoPublic = repoIsPublic({ redis, prefix, github });
+  const poolVisible = async (id: string) => {
+    const pool = parsePoolId(id);
+    const installation = await mergeQueue.installationOf(id);
+    return pool !== undefined && installation !== undefined && repoPublic(installation, { owner: pool.owner, name: pool.repo });
+  };
   const review = { redis, prefix, review: config.review };
   // Command runs report a check run and a comment; job runs only their check run; periodic runs a commit status.
   const report = lifecycle.report;
@@ -246,8 +255,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       intakeOnly(observeWebhooks(async (req, res) => (await middleware(req, res)) === true, metrics, log)),
       intakeOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
       intakeOnly(runsPageRoute({ store })),
-      ...queueApiRoutes(mergeQueue.store).map(intakeOnly),
-      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels }).map(intakeOnly),
+      ...queueApiRoutes(mergeQueue.store, poolVisible).map(intakeOnly),
+      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels, visible: poolVisible }).map(intakeOnly),
       ...slack.routes.map(intakeOnly),
     ],
     log,

@@ -177,7 +177,10 @@ export function createMergeQueue(o: MergeQueueOptions) {
     };
   }
 
-  return { store, handleEvent, drive };
+  /** The installation that serves a pool's repository (recorded from its webhooks). */
+  const installationOf = async (id: string): Promise<number | undefined> => Number(await o.redis.hget(instKey, id)) || undefined;
+
+  return { store, handleEvent, drive, installationOf };
 }
 
 export type MergeQueue = ReturnType<typeof createMergeQueue>;

@@ -3,6 +3,7 @@ import type { HistoryEntry, PoolStore, PoolView } from "../merge-queue/pool-stor
 import { parsePoolId } from "../merge-queue/pool-types.js";
 import { html, page, type SafeHtml } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
+import type { PoolVisibility } from "./queue-api.js";
 
 export interface QueuePageDeps {
   store: PoolStore;
@@ -10,6 +11,7 @@ export interface QueuePageDeps {
   enabled: boolean;
   /** Labels a PR needs to enter the queue, named in the empty state. */
   requiredLabels: string[];
+  visible?: PoolVisibility;
 }
 
 const historyShown = 50;
@@ -35,6 +37,7 @@ export function queuePageRoutes(deps: QueuePageDeps): Route[] {
         html`<h1>Merge queue unavailable</h1><p class="note">mario could not read the merge queue's state (${error instanceof Error ? error.message : String(error)}). Redis may be down; the queue resumes where it was when it comes back. Reload in a moment.</p>`,
       ),
     );
+  const visible = deps.visible ?? (async () => true);
   return [
     getRoute(/^\/queue\/?$/, async (_m, _req, res) => {
       let pools: { view: PoolView; history: HistoryEntry[] }[];
@@ -43,7 +46,7 @@ export function queuePageRoutes(deps: QueuePageDeps): Route[] {
         for (const id of await deps.store.pools()) {
           const view = await deps.store.view(id);
           const key = parsePoolId(id);
-          if (view && key) pools.push({ view, history: await deps.store.history(key, 10) });
+          if (view && key && (await visible(id))) pools.push({ view, history: await deps.store.history(key, 10) });
         }
       } catch (error) {
         return fail(res, error);
@@ -63,7 +66,7 @@ ${pools.length === 0 ? emptyState(deps) : pools.map((p) => poolSection(p.view, p
       const id = `${owner}/${repo}:${branch}`;
       let view: PoolView | undefined, history: HistoryEntry[];
       try {
-        view = await deps.store.view(id);
+        view = (await visible(id)) ? await deps.store.view(id) : undefined;
         history = view ? await deps.store.history({ owner, repo, branch }, 200) : [];
       } catch (error) {
         return fail(res, error);

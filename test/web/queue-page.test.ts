@@ -65,4 +65,18 @@ describe("the merge queue pages", () => {
     expect(done.text).toContain('href="/api/queue/octo/demo/main"');
     t.github.assertNoViolations();
   });
+
+  it("do not show the pools of private repositories, on the pages or in the API", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    t.github.state.repo(repo).private = true;
+    await seedReadyPrs(t, [1]);
+    await waitFor(() => stagingRuns(t!).length > 0, "the private pool at work");
+    const page = await get("/queue");
+    expect(page.text).not.toContain("octo/demo");
+    expect((await get("/queue/octo/demo/main")).status).toBe(404);
+    const api = await get("/api/queue");
+    expect(api.text).not.toContain("octo/demo");
+    expect((await get("/api/queue/octo/demo/main")).status).toBe(404);
+    t.github.assertNoViolations();
+  });
 });
