@@ -1,9 +1,7 @@
-import { createHash } from "node:crypto";
 import type { CommitStatus } from "../github/github-port.js";
-import { reportRun, type ReportDeps } from "../runs/report-run.js";
+import { digest, reportRun, upsertCheckRun, type ReportDeps } from "../runs/report-run.js";
 import { renderCheckRun, runLogUrl, stateView } from "../runs/render-run-report.js";
 
-const digest = (value: unknown) => createHash("sha1").update(JSON.stringify(value)).digest("hex");
 
 /**
  * Reports any run where it belongs: command runs as a check run plus one PR comment (report-run.ts); presubmit
@@ -26,14 +24,7 @@ export async function reportAnyRun(deps: ReportDeps, namespace: string, name: st
       await deps.store.setReportedStatus(namespace, name, hash);
       return;
     }
-    const check = renderCheckRun(run, deps.publicUrl);
-    const hash = digest(check);
-    if (run.checkRunId === undefined) {
-      await deps.store.setReported(namespace, name, "check", await gh.createCheckRun(repo, check), hash);
-    } else if (run.reported?.check !== hash) {
-      await gh.updateCheckRun(repo, run.checkRunId, check);
-      await deps.store.setReported(namespace, name, "check", run.checkRunId, hash);
-    }
+    await upsertCheckRun(deps, gh, run, renderCheckRun(run, deps.publicUrl));
   });
 }
 

@@ -1,6 +1,7 @@
 import { GitHubRateLimitedError } from "../github/rate-limit-guard.js";
 import type { GitHubPort } from "../github/github-port.js";
 import type { Metrics } from "./metrics.js";
+import { observePort } from "./observe-port.js";
 
 /** An HTTP status when the error carries one, else "error". */
 function outcomeOf(error: unknown): string {
@@ -14,22 +15,9 @@ function outcomeOf(error: unknown): string {
  * by an installation-wide pause counts as `rate_limited` (and in `mario_rate_limited_total`).
  */
 export function observeGitHub(port: GitHubPort, metrics: Metrics): GitHubPort {
-  const wrap =
-    (operation: string, call: (...args: unknown[]) => Promise<unknown>) =>
-    async (...args: unknown[]): Promise<unknown> => {
-      const start = performance.now();
-      try {
-        const result = await call(...args);
-        metrics.apiCall("github", operation, "ok", (performance.now() - start) / 1000);
-        return result;
-      } catch (error) {
-        const outcome = outcomeOf(error);
-        metrics.apiCall("github", operation, outcome, (performance.now() - start) / 1000);
-        if (outcome === "rate_limited") metrics.rateLimited("github");
-        throw error;
-      }
-    };
-  return Object.fromEntries(Object.entries(port).map(([name, fn]) => [name, wrap(name, (fn as (...a: unknown[]) => Promise<unknown>).bind(port))])) as unknown as GitHubPort;
+  return observePort(port, metrics, "github", outcomeOf, (outcome) => {
+    if (outcome === "rate_limited") metrics.rateLimited("github");
+  });
 }
 
 interface HookedOctokit {

@@ -1,6 +1,7 @@
 import { kubeStatusCode } from "../kube/kube-errors.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { Metrics } from "./metrics.js";
+import { observePort } from "./observe-port.js";
 
 function outcomeOf(error: unknown): string {
   const code = kubeStatusCode(error);
@@ -21,24 +22,10 @@ function retryAfterMs(error: unknown): number | undefined {
  * job retry policy honours (the error travels as the `cause` of the job's retry).
  */
 export function observeTekton(port: TektonPort, metrics: Metrics): TektonPort {
-  const wrap =
-    (operation: string, call: (...args: unknown[]) => Promise<unknown>) =>
-    async (...args: unknown[]): Promise<unknown> => {
-      const start = performance.now();
-      try {
-        const result = await call(...args);
-        metrics.apiCall("kubernetes", operation, "ok", (performance.now() - start) / 1000);
-        return result;
-      } catch (error) {
-        const outcome = outcomeOf(error);
-        metrics.apiCall("kubernetes", operation, outcome, (performance.now() - start) / 1000);
-        if (outcome === "429") {
-          metrics.rateLimited("kubernetes");
-          const wait = retryAfterMs(error);
-          if (wait !== undefined && typeof error === "object" && error !== null) Object.assign(error, { retryAfterMs: wait });
-        }
-        throw error;
-      }
-    };
-  return Object.fromEntries(Object.entries(port).map(([name, fn]) => [name, wrap(name, (fn as (...a: unknown[]) => Promise<unknown>).bind(port))])) as unknown as TektonPort;
+  return observePort(port, metrics, "kubernetes", outcomeOf, (outcome, error) => {
+    if (outcome !== "429") return;
+    metrics.rateLimited("kubernetes");
+    const wait = retryAfterMs(error);
+    if (wait !== undefined && typeof error === "object" && error !== null) Object.assign(error, { retryAfterMs: wait });
+  });
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { GitHubForInstallation } from "../github/github-port.js";
+import type { CheckRunFields, GitHubForInstallation, GitHubPort } from "../github/github-port.js";
 import type { RunRecord } from "./run-record.js";
 import type { RunStore } from "./run-store.js";
 import { renderCheckRun, renderRunComment, runCommentMarker } from "./render-run-report.js";
@@ -14,7 +14,23 @@ export interface ReportDeps {
   hold?(run: RunRecord): boolean;
 }
 
-const digest = (value: unknown) => createHash("sha1").update(JSON.stringify(value)).digest("hex");
+export const digest = (value: unknown) => createHash("sha1").update(JSON.stringify(value)).digest("hex");
+
+/**
+ * Creates the run's check run the first time (or, for a record rebuilt after Redis lost it, finds the one posted
+ * before), then edits it only when what it shows changed. Callers hold the run's report lock.
+ */
+export async function upsertCheckRun(deps: Pick<ReportDeps, "store">, gh: GitHubPort, run: RunRecord, check: CheckRunFields): Promise<void> {
+  const { namespace, name, repo } = run.meta;
+  const hash = digest(check);
+  if (run.checkRunId === undefined && run.meta.rebuilt) run.checkRunId = await gh.findCheckRun(repo, run.meta.headSha, run.meta.checkName, `${namespace}/${name}`);
+  if (run.checkRunId === undefined) {
+    await deps.store.setReported(namespace, name, "check", await gh.createCheckRun(repo, check), hash);
+  } else if (run.reported?.check !== hash) {
+    await gh.updateCheckRun(repo, run.checkRunId, check);
+    await deps.store.setReported(namespace, name, "check", run.checkRunId, hash);
+  }
+}
 
 /**
  * Brings the run's check run and PR comment up to date with its record: creates them the first time, edits them
@@ -26,24 +42,12 @@ export async function reportRun(deps: ReportDeps, namespace: string, name: strin
     if (!run || deps.hold?.(run)) return;
     const gh = await deps.github(run.meta.installationId);
     const repo = run.meta.repo;
-    if (run.meta.rebuilt) {
-      // Redis lost this record and the watcher rebuilt it from the PipelineRun: edit what was posted before.
-      run.checkRunId ??= await gh.findCheckRun(repo, run.meta.headSha, run.meta.checkName, `${namespace}/${name}`);
-      if (run.commentId === undefined && run.meta.pr > 0) run.commentId = await gh.findBotComment(repo, run.meta.pr, runCommentMarker(run.meta));
-    }
+    // Redis lost this record and the watcher rebuilt it from the PipelineRun: edit the comment posted before.
+    if (run.meta.rebuilt && run.commentId === undefined && run.meta.pr > 0) run.commentId = await gh.findBotComment(repo, run.meta.pr, runCommentMarker(run.meta));
 
-    const check = renderCheckRun(run, deps.publicUrl);
     const comment = renderRunComment(run, deps.publicUrl);
     await Promise.all([
-      (async () => {
-        const hash = digest(check);
-        if (run.checkRunId === undefined) {
-          await deps.store.setReported(namespace, name, "check", await gh.createCheckRun(repo, check), hash);
-        } else if (run.reported?.check !== hash) {
-          await gh.updateCheckRun(repo, run.checkRunId, check);
-          await deps.store.setReported(namespace, name, "check", run.checkRunId, hash);
-        }
-      })(),
+      upsertCheckRun(deps, gh, run, renderCheckRun(run, deps.publicUrl)),
       (async () => {
         const hash = digest(comment);
         if (run.commentId === undefined) {
