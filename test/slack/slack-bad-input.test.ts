@@ -47,8 +47,10 @@ describe("requests that are not from Slack", () => {
   it("runs the same slash command delivered twice (same trigger id, signed anew) once", async () => {
     const responseUrl = s.slack.responseUrl();
     const fields = { text: `build image repo=${repo} pr=42`, userId: users.alice, channelId: channel, responseUrl, triggerId: "1234.5678.same" };
-    const first = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType));
-    const second = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType, Math.floor(Date.now() / 1000) - 1));
+    // Two distinct timestamps, so the second delivery is a retry signed anew, never a byte-for-byte replay.
+    const now = Math.floor(Date.now() / 1000);
+    const first = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType, now - 2));
+    const second = await postSigned(s.events, signSlackBody(signingSecret, slashCommandBody(fields), formType, now - 1));
     expect([first.status, second.status]).toEqual([200, 200]);
     await waitFor(() => s.slack.messages(channel)[0], "the run message");
     await settle();
