@@ -73,6 +73,17 @@ export interface CiAnswer {
  * undefined to leave a commit unanswered for now (it is asked again on the next round).
  */
 export function fakeCi(t: TestMario, bad: (prs: number[]) => boolean | undefined) {
+  return scriptedCi(t, (run) => {
+    const verdict = bad(run.prs);
+    return verdict === undefined ? undefined : { "ci/test": verdict ? "failure" : "success" };
+  });
+}
+
+/**
+ * A CI that reports the given contexts on each staging commit (`nth` counts the commits answered before), or
+ * leaves it unanswered for now when `answer` returns undefined. A commit fails when any context fails.
+ */
+export function scriptedCi(t: TestMario, answer: (run: { sha: string; prs: number[] }, nth: number) => Record<string, "success" | "failure"> | undefined) {
   const answered = new Set<string>();
   const log: CiAnswer[] = [];
   let stopped = false;
@@ -80,12 +91,12 @@ export function fakeCi(t: TestMario, bad: (prs: number[]) => boolean | undefined
     while (!stopped) {
       for (const run of stagingRuns(t)) {
         if (answered.has(run.sha)) continue;
-        const verdict = bad(run.prs);
-        if (verdict === undefined) continue;
+        const contexts = answer(run, log.length);
+        if (contexts === undefined) continue;
         answered.add(run.sha);
-        const result = verdict ? "failure" : "success";
+        const result = Object.values(contexts).includes("failure") ? "failure" : "success";
         log.push({ sha: run.sha, prs: run.prs, result, at: t.github.requests.length });
-        await sendStatus(t, run.sha, result);
+        for (const [context, state] of Object.entries(contexts)) await sendStatus(t, run.sha, state, context);
       }
       await new Promise((r) => setTimeout(r, 30));
     }
