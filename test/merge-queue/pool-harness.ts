@@ -18,6 +18,7 @@ import type { PullRequestRecord } from "../fakes/github-state.js";
 import { deleteKeys, redisUrl, uniquePrefix } from "../support/test-redis.js";
 
 export const repo = "octo/demo";
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 export const pool: PoolKey = { owner: "octo", repo: "demo", branch: "main" };
 
 export interface PoolHarness {
@@ -51,7 +52,7 @@ export async function startPoolHarness(config: Partial<MergeQueueConfig> = {}): 
   state.git.setBranch(repo, "main", state.newSha());
   const clock = { now: Date.parse("2030-01-01T00:00:00Z") };
   const deps: SyncDeps = {
-    github: octokitGitHub(new Octokit({ auth: "test-token", baseUrl: github.apiUrl })),
+    github: octokitGitHub(new Octokit({ auth: "test-token", baseUrl: github.apiUrl, log: quiet })),
     ci: stagingBranchCi,
     store,
     config: { mergeQueue: mergeQueueSchema.parse({ requiredChecks: ["ci/test"], mergeRetryBaseMs: 0, reconcileMinutes: 0, ...config }), review: reviewSchema.parse({}) },
