@@ -64,6 +64,8 @@ describe("merge queue: conflicts and merges GitHub refuses", () => {
     t = await startTestMario({ config: queueConfig() });
     const ci = await conflictAfterFirstMerge(t);
     expect(t.github.state.comments(repo, 2).at(-1)!.body).toContain("does not merge cleanly");
+    const removed = await waitFor(async () => (await queueApi(t!)).body.history!.find((h) => h.action === "removed" && h.prs.includes(2)), "#2's removal in the history");
+    expect(removed.detail).toBe("merge conflict with main: needs a rebase");
     // The author rebases: a new head that merges cleanly; the push also drops lgtm (the tree changed).
     resolveConflict(t);
     const before = t.github.state.pullRequest(repo, 2).head.sha;
