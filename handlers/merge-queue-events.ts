@@ -61,7 +61,7 @@ export async function onQueueCheckRun(context: Context<"check_run">, intake: Mer
 export async function onQueuePush(context: Context<"push">, intake: MergeQueueIntake): Promise<void> {
   const b = base(context);
   if (!b) return;
-  const { ref, before, after, deleted } = context.payload;
+  const { ref, before, after, deleted, forced } = context.payload;
   if (deleted || !ref.startsWith("refs/heads/")) return;
-  await intake({ ...b, kind: "push", branch: ref.slice("refs/heads/".length), before, after }, context.id);
+  await intake({ ...b, kind: "push", branch: ref.slice("refs/heads/".length), before, after, forced }, context.id);
 }

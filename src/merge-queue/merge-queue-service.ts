@@ -32,6 +32,7 @@ export interface MergeQueueEvent {
   /** push: the branch and its new head. */
   branch?: string;
   after?: string;
+  forced?: boolean;
 }
 
 export interface MergeQueueOptions {
@@ -83,7 +84,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     } else if (e.kind === "push" && e.branch && e.after) {
       const pool = poolOf(e.branch);
       if (!inScope(e.branch)) return;
-      if (await applyBasePush(store, pool, e.before, e.after)) await touch(pool, e.installationId);
+      if (await applyBasePush(store, pool, e.before, e.after, e.forced)) await touch(pool, e.installationId);
     }
   }
 

@@ -33,6 +33,24 @@ describe("the merge queue when the base branch moves", () => {
     t.github.assertNoViolations();
   });
 
+  it("a force-push back onto a commit mario merged is read from GitHub: PRs are tested on where main really is", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const ci = fakeCi(t, (prs) => (prs.length >= 2 ? false : undefined));
+    await seedReadyPrs(t, [1, 2]);
+    await waitFor(() => merged(1) && merged(2), "#1 and #2 merged");
+    // Someone force-pushes main back to mA, dropping #2.
+    t.github.state.git.setBranch(repo, "main", mergeCommit(1));
+    const answeredBefore = ci.log.length;
+    await sendPush(t, mergeCommit(2), mergeCommit(1), { forced: true });
+    await settle(300);
+    await seedReadyPrs(t, [3]);
+    await waitFor(() => merged(3), "#3 merged");
+    ci.stop();
+    expect(contentOfMain()).toEqual([1, 3]);
+    expect(ci.log.slice(answeredBefore).map((a) => a.prs.join())).toEqual(["1,3"]);
+    t.github.assertNoViolations();
+  });
+
   it("mario's own merges and their push webhooks leave the runs in flight that contain them alone", async () => {
     t = await startTestMario({ config: queueConfig() });
     const base0 = t.github.state.git.branch(repo, "main")!;

@@ -122,10 +122,10 @@ export function pullRequestPayload(t: TestMario, number: number, action = "label
 }
 
 /** A `push` webhook for the base branch. */
-export function sendPush(t: TestMario, before: string, after: string, branch = "main") {
+export function sendPush(t: TestMario, before: string, after: string, opts: { forced?: boolean } = {}) {
   const payload = loadWebhookExample("push");
   const r = t.github.state.repo(repo);
-  return send(t, "push", { ...payload, ref: `refs/heads/${branch}`, before, after, created: false, deleted: false, forced: false, repository: { ...payload.repository, name: r.name, full_name: r.fullName, owner: { ...payload.repository.owner, login: "octo", name: "octo" } } });
+  return send(t, "push", { ...payload, ref: "refs/heads/main", before, after, created: false, deleted: false, forced: opts.forced ?? false, repository: { ...payload.repository, name: r.name, full_name: r.fullName, owner: { ...payload.repository.owner, login: "octo", name: "octo" } } });
 }
 
 /** Points main at a new commit holding what main held plus a change of its own (`marker` stands for it). */
