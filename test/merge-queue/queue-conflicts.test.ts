@@ -33,7 +33,7 @@ describe("merge queue: conflicts and merges GitHub refuses", () => {
     t.github.failNext({ operationId: "pulls/merge", path: /\/pulls\/2\/merge$/ }, { status: 405, body: { message: review } });
     const ci = fakeCi(t, () => false);
     await seedReadyPrs(t, [1, 2, 3]);
-    await waitFor(() => merged(3), "#3 merged");
+    await waitFor(() => merged(3), "#3 merged", 20_000);
     await waitFor(() => queueStatus(t!, 1)?.state === "error" && queueStatus(t!, 2)?.state === "error", "#1 and #2 refused");
     expect([merged(1), merged(2)]).toEqual([false, false]);
     for (const [n, message] of [[1, required], [2, review]] as const) {
@@ -54,7 +54,7 @@ describe("merge queue: conflicts and merges GitHub refuses", () => {
     await sendPullRequest(t, 1, "labeled");
     pr.labels = pr.labels.filter((l) => l !== "do-not-merge/hold");
     await sendPullRequest(t, 1, "unlabeled");
-    await waitFor(() => merged(1), "#1 merged once the rule was fixed");
+    await waitFor(() => merged(1), "#1 merged once the rule was fixed", 15_000);
     ci.stop();
     expect(t.github.state.comments(repo, 1)).toHaveLength(1);
     t.github.assertNoViolations();
