@@ -1,8 +1,15 @@
 /**
  * One simulated day of a merge queue: the REAL driver (`syncPool`) and a planner, real Redis, the fake GitHub over
  * HTTP (so every API request is counted), staging commits built through the git refs + merges API, and a simulated
- * CI that takes T and fails a staging commit when it contains a bad PR or both PRs of a bad pair. Time is simulated:
- * the loop jumps from event to event (a PR becomes ready, a CI run finishes).
+ * CI that takes T and fails a staging commit when it contains a bad PR or both PRs of a bad pair, or by a flake (a
+ * small chance per run, whatever it contains). Time is simulated: the loop jumps from event to event (a PR becomes
+ * ready, a CI run finishes). Not modelled: Tide's 1-minute polling delay and the cost of its search queries — every
+ * strategy reacts at once and pays only for the REST requests it makes here.
+ *
+ * "Base green": every combination of PRs that ever was on main after a merge step (one PR, or the PRs of one passing
+ * run merged one after another) is exactly a combination some staging run passed before. The commits between the
+ * PRs of one batch are prefixes of that tested combination and are not tested on their own (Tide merges batches the
+ * same way).
  */
 import { Octokit } from "@octokit/rest";
 import type { Redis } from "ioredis";
@@ -28,6 +35,8 @@ export interface SimOptions {
   p: number;
   /** Pairs of otherwise good PRs that fail only together, per PR. */
   pairRate: number;
+  /** Chance that a CI run fails whatever it contains (the same draws, run by run, for every strategy). */
+  flakeRate: number;
   /** Arrivals per T. */
   arrivalsPerT: number;
   seed: number;
@@ -44,6 +53,10 @@ export interface SimResult {
   runsPerMerged: number;
   requestsPerMerged: number;
   green: boolean;
+  /** Merge steps that left main at a combination no staging run had passed. */
+  untestedMerges: number;
+  /** CI runs that failed by a flake. */
+  flakes: number;
   simTime: number;
 }
 
@@ -61,6 +74,7 @@ export function rng(seed: number) {
 
 export async function simulate(o: SimOptions): Promise<SimResult> {
   const random = rng(o.seed);
+  const flakeRandom = rng(o.seed ^ 0x5eed);
   const [owner, name] = o.repo.split("/") as [string, string];
   const pool: PoolKey = { owner, repo: name, branch: "main" };
   const state = o.github.state;
@@ -86,7 +100,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   }
   const fails = (content: Set<number>) => [...content].some((n) => bad.has(n)) || pairs.some(([a, b]) => content.has(a) && content.has(b));
 
-  type Event = { at: number; kind: "arrive"; n: number } | { at: number; kind: "ci"; sha: string; runId: string };
+  type Event = { at: number; kind: "arrive"; n: number } | { at: number; kind: "ci"; sha: string; runId: string; flaky: boolean };
   const events: Event[] = arrivals.map((at, i) => ({ at, kind: "arrive", n: i + 1 }));
   const push = (e: Event) => {
     let i = events.length;
@@ -101,7 +115,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       const result = await stagingBranchCi.start(gh, p, request);
       if ("sha" in result) {
         runs++;
-        push({ at: now + o.T, kind: "ci", sha: result.sha, runId: request.id });
+        push({ at: now + o.T, kind: "ci", sha: result.sha, runId: request.id, flaky: flakeRandom() < o.flakeRate });
       }
       return result;
     },
@@ -117,6 +131,10 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
 
   const readyAt = new Map<number, number>();
   const mergedAt = new Map<number, number>();
+  const combination = (sha: string) => [...state.git.commit(o.repo, sha).content.keys()].sort((a, b) => a - b).join(",");
+  const passing = new Set<string>([combination(base0)]);
+  let untestedMerges = 0;
+  let flakes = 0;
   for (let step = 0; step < 100_000 && events.length > 0; step++) {
     const e = events.shift()!;
     now = e.at;
@@ -133,12 +151,18 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       // A cancelled run (its staging branch deleted) reports nothing.
       if (state.git.branch(o.repo, stagingBranch(pool, e.runId)) !== e.sha) continue;
       const content = new Set(state.git.commit(o.repo, e.sha).content.keys());
-      const result = fails(content) ? "failure" : "success";
+      if (e.flaky && !fails(content)) flakes++;
+      const result = fails(content) || e.flaky ? "failure" : "success";
+      if (result === "success") passing.add(combination(e.sha));
       // What the status webhook handler does with CI's report.
       await store.recordContexts(owner, name, e.sha, [{ context: "ci/test", state: result, description: result, url: `https://ci.example.test/${e.runId}` }], false);
     }
     for (let i = 0; i < 50; i++) {
+      const mainBefore = state.git.branch(o.repo, "main")!;
       const { acted } = await syncPool(deps, pool);
+      const mainAfter = state.git.branch(o.repo, "main")!;
+      // One sync merges at most one run's PRs: main must now be a combination a staging run passed.
+      if (mainAfter !== mainBefore && !passing.has(combination(mainAfter))) untestedMerges++;
       if (!acted) break;
     }
     for (const pr of state.pullRequests(o.repo)) if (pr.merged && !mergedAt.has(pr.number)) mergedAt.set(pr.number, now);
@@ -166,7 +190,9 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     p95: q(0.95),
     runsPerMerged: runs / Math.max(1, merged),
     requestsPerMerged: (o.github.requests.length - requestsBefore) / Math.max(1, merged),
-    green: !fails(finalContent),
+    green: untestedMerges === 0 && !fails(finalContent),
+    untestedMerges,
+    flakes,
     simTime: now / o.T,
   };
 }

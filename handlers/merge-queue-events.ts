@@ -57,11 +57,11 @@ export async function onQueueCheckRun(context: Context<"check_run">, intake: Mer
   await intake({ ...b, kind: "status", sha: run.head_sha, contexts: [result] }, context.id);
 }
 
-/** push: the base branch moved (merges by people or other bots); staging runs on the old base are stopped. */
+/** push: the base branch moved (merges by people or other bots, or mario's own); `before` tells a late one apart. */
 export async function onQueuePush(context: Context<"push">, intake: MergeQueueIntake): Promise<void> {
   const b = base(context);
   if (!b) return;
-  const { ref, after, deleted } = context.payload;
+  const { ref, before, after, deleted, forced } = context.payload;
   if (deleted || !ref.startsWith("refs/heads/")) return;
-  await intake({ ...b, kind: "push", branch: ref.slice("refs/heads/".length), after }, context.id);
+  await intake({ ...b, kind: "push", branch: ref.slice("refs/heads/".length), before, after, forced }, context.id);
 }

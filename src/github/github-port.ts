@@ -19,6 +19,14 @@ export interface PullRequestInfo {
   cloneUrl: string;
   repoHtmlUrl: string;
   labels: string[];
+  /** The description (commit body templates); absent when the source did not carry it. */
+  body?: string;
+  /** When GitHub last changed the PR: a webhook payload older than the stored one is stale. */
+  updatedAt?: string;
+  /** GitHub's mergeability: false = conflicts with the base; null or absent = not computed or not given. */
+  mergeable?: boolean | null;
+  /** The commit a merge produced on the base branch (merged PRs). */
+  mergeCommitSha?: string;
 }
 
 export type CheckStatus = "queued" | "in_progress" | "completed";
@@ -78,6 +86,8 @@ export interface GitHubPort {
   moveBranch(repo: RepoRef, branch: string, sha: string): Promise<void>;
   /** Deletes a branch; a missing one is not an error. */
   deleteBranch(repo: RepoRef, branch: string): Promise<void>;
+  /** Names of the branches starting with `prefix`. */
+  listBranches(repo: RepoRef, prefix: string): Promise<string[]>;
   /** Merges `head` into `branch` (merges API); "conflict" when git cannot. */
   mergeIntoBranch(repo: RepoRef, branch: string, head: string, message: string): Promise<{ sha: string } | "conflict">;
   mergePullRequest(repo: RepoRef, pr: number, options: MergeOptions): Promise<{ sha: string }>;

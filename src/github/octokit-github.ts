@@ -87,6 +87,10 @@ interface PullData {
   labels: { name?: string }[];
   head: { sha: string; ref: string; repo: { full_name: string; clone_url: string } | null };
   base: { sha: string; ref: string; repo: { clone_url: string; html_url: string } };
+  body?: string | null;
+  updated_at?: string;
+  mergeable?: boolean | null;
+  merge_commit_sha?: string | null;
 }
 
 export function toPullRequestInfo(data: PullData): PullRequestInfo {
@@ -103,6 +107,10 @@ export function toPullRequestInfo(data: PullData): PullRequestInfo {
     cloneUrl: data.base.repo.clone_url,
     repoHtmlUrl: data.base.repo.html_url,
     labels: data.labels.map((l) => l.name ?? "").filter(Boolean),
+    ...(data.body != null ? { body: data.body } : {}),
+    ...(data.updated_at ? { updatedAt: data.updated_at } : {}),
+    ...(data.mergeable !== undefined ? { mergeable: data.mergeable } : {}),
+    ...(data.merged && data.merge_commit_sha ? { mergeCommitSha: data.merge_commit_sha } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ type QueueMethods = Pick<
   | "createBranch"
   | "moveBranch"
   | "deleteBranch"
+  | "listBranches"
   | "mergeIntoBranch"
   | "mergePullRequest"
 >;
@@ -131,6 +132,10 @@ export function reviewAndQueueMethods(rest: Rest): QueueMethods {
       } catch (error) {
         if (!isStatus(error, 404) && !isStatus(error, 422)) throw error;
       }
+    },
+    async listBranches(repo, prefix) {
+      const { data: refs } = await rest.git.listMatchingRefs({ ...r(repo), ref: `heads/${prefix}` });
+      return refs.map((ref) => ref.ref.replace(/^refs\/heads\//, ""));
     },
     async mergeIntoBranch(repo, branch, head, message) {
       try {

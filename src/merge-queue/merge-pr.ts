@@ -6,7 +6,8 @@ export type MergeOutcome =
   | { kind: "merged"; sha: string }
   /** The head moved since it was tested: never merged untested. */
   | { kind: "changed"; message: string }
-  | { kind: "unmergeable"; message: string }
+  /** GitHub said no (405/422): a conflict, or a rule of the repository (branch protection, merge methods). */
+  | { kind: "refused"; message: string }
   /** The app may not merge here: the pool stops and says so. */
   | { kind: "unauthorized"; message: string };
 
@@ -36,10 +37,16 @@ export async function mergePr(
         await sleep(config.mergeRetryBaseMs * 2 ** attempt);
         continue;
       }
-      if (e.status === 405 || e.status === 422) return { kind: "unmergeable", message };
+      if (e.status === 405 || e.status === 422) return { kind: "refused", message: githubMessage(error) ?? message };
       throw error;
     }
   }
+}
+
+/** GitHub's own words from an error response body (Octokit's message may add the docs URL). */
+function githubMessage(error: unknown): string | undefined {
+  const data = (error as { response?: { data?: { message?: unknown } } }).response?.data;
+  return typeof data?.message === "string" ? data.message : undefined;
 }
 
 export function mergeMethodOf(pr: Pick<PullRequestInfo, "labels">, config: MergeQueueConfig): MergeMethod {
@@ -48,8 +55,23 @@ export function mergeMethodOf(pr: Pick<PullRequestInfo, "labels">, config: Merge
   return config.method;
 }
 
-/** `{{pr.number}}`, `{{pr.title}}`, `{{pr.author}}`, `{{pr.headRef}}` in commit title/body templates. */
+const templateValues = (pr: PullRequestInfo): Record<string, string> => ({
+  "pr.number": String(pr.number),
+  "pr.title": pr.title,
+  "pr.author": pr.author,
+  "pr.headRef": pr.head.ref,
+  "pr.body": pr.body ?? "",
+});
+export const commitTemplateVariables = Object.keys(templateValues({ number: 0, title: "", author: "", head: { ref: "" } } as PullRequestInfo));
+const variablePattern = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** `{{pr.number}}`, `{{pr.title}}`, `{{pr.author}}`, `{{pr.headRef}}`, `{{pr.body}}` in commit title/body templates. */
 export function renderCommitTemplate(template: string, pr: PullRequestInfo): string {
-  const values: Record<string, string> = { "pr.number": String(pr.number), "pr.title": pr.title, "pr.author": pr.author, "pr.headRef": pr.head.ref };
-  return template.replace(/\{\{\s*([A-Za-z.]+)\s*\}\}/g, (all, name: string) => values[name] ?? all);
+  const values = templateValues(pr);
+  return template.replace(variablePattern, (all, name: string) => values[name] ?? all);
+}
+
+/** Variables a template names that no PR supplies (checked when the config is loaded). */
+export function unknownTemplateVariables(template: string): string[] {
+  return [...template.matchAll(variablePattern)].map((m) => m[1]!).filter((name) => !commitTemplateVariables.includes(name));
 }

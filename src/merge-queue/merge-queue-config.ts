@@ -27,6 +27,19 @@ export const reviewSchema = z
 
 const mergeMethod = z.enum(["merge", "squash", "rebase"]);
 
+const durationUnits = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const freshnessSchema = z.union([
+  z.enum(["current-base", "any-base"]),
+  z.string().regex(/^[1-9]\d*[mhd]$/, 'must be "current-base", "any-base" or a duration such as 30m, 24h or 7d'),
+]);
+
+/** How old a base a lone PR's own results may have run on: 0 = the current base only, Infinity = any base. */
+export function freshnessWindowMs(freshness: string): number {
+  if (freshness === "current-base") return 0;
+  if (freshness === "any-base") return Number.POSITIVE_INFINITY;
+  return Number(freshness.slice(0, -1)) * durationUnits[freshness.slice(-1) as keyof typeof durationUnits];
+}
+
 /** The merge queue (one pool per org/repo:branch). */
 export const mergeQueueSchema = z
   .object({
@@ -39,15 +52,18 @@ export const mergeQueueSchema = z
     requiredChecks: z.array(z.string().min(1)).default([]),
     /** Also require the contexts the base branch's protection requires. */
     fromBranchProtection: z.boolean().default(false),
-    /** `current-base`: a lone PR merges without a retest only when its checks ran on the current base (Tide's rule). */
-    freshness: z.enum(["current-base", "any-base"]).default("current-base"),
+    /**
+     * A lone PR merges without a retest when its checks ran on the current base (`current-base`, Tide's rule), on
+     * any base (`any-base`), or on a base that was the branch head within a duration (`24h`, `30m`, `7d`).
+     */
+    freshness: freshnessSchema.default("current-base"),
     method: mergeMethod.default("merge"),
     /** A PR carrying one of these labels is merged with that method instead. */
     methodLabels: z
       .object({ merge: z.string().default("merge-method/merge"), squash: z.string().default("merge-method/squash"), rebase: z.string().default("merge-method/rebase") })
       .strict()
       .prefault({}),
-    /** Commit title/body templates: {{pr.number}}, {{pr.title}}, {{pr.author}}, {{pr.body}}. */
+    /** Commit title/body templates: {{pr.number}}, {{pr.title}}, {{pr.author}}, {{pr.headRef}}, {{pr.body}}. */
     commitTitle: z.string().optional(),
     commitBody: z.string().optional(),
     /** PRs with these labels jump ahead; earlier in the list = higher priority. */

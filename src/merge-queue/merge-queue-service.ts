@@ -7,6 +7,7 @@ import { updateApproval } from "../review/approvals.js";
 import { addManagedLabel, labelSpecs } from "../review/review-labels.js";
 import type { Lease } from "../work/lease.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
+import { applyBasePush } from "./base-push.js";
 import { planMario } from "./plan-pool.js";
 import { poolStore } from "./pool-store.js";
 import { parsePoolId, poolId, type PoolKey } from "./pool-types.js";
@@ -22,7 +23,7 @@ export interface MergeQueueEvent {
   kind: "pull_request" | "review" | "status" | "push";
   action?: string;
   pr?: PullRequestInfo;
-  /** pull_request.synchronize: the head before the push. */
+  /** pull_request.synchronize and push: the head before the push. */
   before?: string;
   review?: { user: string; state: string };
   /** status / check_run: the commit and its contexts. */
@@ -31,6 +32,7 @@ export interface MergeQueueEvent {
   /** push: the branch and its new head. */
   branch?: string;
   after?: string;
+  forced?: boolean;
 }
 
 export interface MergeQueueOptions {
@@ -68,7 +70,10 @@ export function createMergeQueue(o: MergeQueueOptions) {
     if (e.kind === "pull_request" && e.pr) {
       const pool = poolOf(e.pr.base.ref);
       if (e.action === "synchronize" && e.before) await dropLgtmOnPush(e, e.before);
-      if (inScope(pool.branch)) await store.putPr(pool, e.pr);
+      // A label change may be the answer to a merge GitHub refused (someone fixed the cause): it is tried again.
+      if (e.action === "labeled" || e.action === "unlabeled") await store.clearRefusal(pool, e.pr.number);
+      // A stale payload (older than the stored one, or about a PR mario merged) changes nothing.
+      if (inScope(pool.branch) && !(await store.putPr(pool, e.pr))) return;
       await touch(pool, e.installationId);
     } else if (e.kind === "review" && e.pr && e.review) {
       if (o.config.review.reviewsCount) await applyReview(e);
@@ -79,8 +84,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     } else if (e.kind === "push" && e.branch && e.after) {
       const pool = poolOf(e.branch);
       if (!inScope(e.branch)) return;
-      await store.setBase(pool, e.after);
-      await touch(pool, e.installationId);
+      if (await applyBasePush(store, pool, e.before, e.after, e.forced)) await touch(pool, e.installationId);
     }
   }
 
@@ -166,7 +170,9 @@ export function createMergeQueue(o: MergeQueueOptions) {
     };
     const poll = setInterval(() => void tick(false), o.pollMs ?? 250);
     const reconcile = cfg.reconcileMinutes > 0 ? setInterval(() => void tick(true), cfg.reconcileMinutes * 60_000) : undefined;
-    void tick(false);
+    // A new driver reconciles every pool once: webhooks may have been lost while none drove, and a crashed one
+    // may have left staging branches behind.
+    void tick(true);
     return {
       stop() {
         stopped = true;

@@ -9,7 +9,8 @@ import type { CiRun, Plan, PlanInput, Planner, PrRef, ReadyPr, RunFailure, Unit 
  * - A passing run merges everything it tested, even when runs ahead of it are still pending: its staging commit
  *   was exactly the base plus those PRs, so nothing merges untested.
  * - A failing run whose prefix already merged is split in halves, tested first (bors' bisection); when the first
- *   half passes, the second is known bad without a run. A lone PR that fails leaves the queue.
+ *   half passes, the second is known bad and split again without a run. A PR leaves the queue only when a run of
+ *   it alone (on the base, with only merged PRs below it) failed.
  * - Runs behind a failure contain it, so they are stopped at once instead of burning CI on a known failure.
  * - Batch size adapts to the failure rate seen so far and to the backlog, so C runs are used.
  */
@@ -40,22 +41,24 @@ export const planMario: Planner = (input) => {
     return plan;
   }
 
-  // 4. Failures: bisect batches whose prefix merged; a known-bad half needs no run.
+  // 4. Failures: bisect batches whose prefix merged; a half known to fail is split again without a run. Deduction
+  //    only decides what is tested next: a PR leaves the queue only after a run of it alone failed.
   let blockedAt = Number.POSITIVE_INFINITY;
   const consumed = new Set<string>();
   for (let guard = 0; guard < 64; guard++) {
     const first = units[0];
     if (!first) break;
     const run = live.find((l) => l.run.unitId === first.id && l.run.state === "failed" && sameStack(l.rest, first.prs));
-    const deduced = first.bad || (first.suspectOf !== undefined && first.suspectPrs !== undefined && !units.some((u) => u.id === first.suspectOf) && first.suspectPrs.every((n) => mergedEver.has(n)));
+    const deduced =
+      first.prs.length > 1 &&
+      (first.bad || (first.suspectOf !== undefined && first.suspectPrs !== undefined && !units.some((u) => u.id === first.suspectOf) && first.suspectPrs.every((n) => mergedEver.has(n))));
     if (!run && !deduced) break;
     const failure = run?.run.failure ?? first.failure ?? unknownFailure;
     if (run) consumed.add(run.run.id);
     units = units.slice(1);
     units = units.map((u) => (u.suspectOf === first.id ? { ...u, suspectOf: undefined, suspectPrs: undefined } : u));
     if (first.prs.length === 1) {
-      const pr = first.prs[0]!;
-      plan.eject.push({ pr, failure, reason: run ? "failed alone" : "its batch failed and the PRs tested before it passed" });
+      plan.eject.push({ pr: first.prs[0]!, failure, reason: "failed alone" });
     } else {
       const half = Math.ceil(first.prs.length / 2);
       const h1: Unit = { id: `${first.id}a`, prs: first.prs.slice(0, half), bisect: true };
@@ -72,7 +75,8 @@ export const planMario: Planner = (input) => {
   // 5. New batches from ready PRs not yet in line. Priority PRs go ahead of batches not yet started.
   const inLine = new Set(units.flatMap((u) => u.prs.map((p) => p.number)));
   const ejected = new Set(plan.eject.map((e) => e.pr.number));
-  const candidates = ready.filter((p) => !inLine.has(p.number) && !ejected.has(p.number));
+  // A merged PR never comes back, whatever a stale payload said.
+  const candidates = ready.filter((p) => !inLine.has(p.number) && !ejected.has(p.number) && !mergedEver.has(p.number));
   if (candidates.length > 0) {
     const pending = live.filter((l) => l.run.state === "pending" && !consumed.has(l.run.id)).length;
     const free = Math.max(1, maxInFlight - pending);

@@ -6,6 +6,8 @@ export interface BaseInfo {
   sha: string;
   /** Contexts the branch protection requires. */
   requiredContexts: string[];
+  /** A push said the branch moved in a way mario cannot place: the next sync reads the branch from GitHub. */
+  stale?: boolean;
 }
 
 export interface HistoryEntry {
@@ -26,17 +28,114 @@ export interface PoolView {
   inFlight: { id: string; prs: number[]; sha?: string; state: string; startedAt: string }[];
 }
 
+/** The lease a state write is fenced with: refused once another holder took a larger token. */
+export interface Fence {
+  key: string;
+  token: number;
+}
+
+/** GitHub refused to merge the PR at this head for a reason other than a conflict (branch protection, settings). */
+export interface Refusal {
+  sha: string;
+  message: string;
+}
+
+/** How long a merged PR is kept out of the snapshot whatever stale payload arrives (GitHub retries for days at most). */
+const mergedTtlMs = 14 * 24 * 3600_000;
+
+// Compare-and-set on the fencing token: a paused former driver cannot overwrite the state of the current one.
+const saveScript = `
+if ARGV[2] ~= "" and redis.call("get", KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call("set", KEYS[1], ARGV[1])
+return 1`;
+
+// A payload older than the one stored (updated_at) is stale; a merged PR never comes back.
+const putPrScript = `
+if redis.call("zscore", KEYS[3], ARGV[1]) then
+  redis.call("hdel", KEYS[1], ARGV[1])
+  return 0
+end
+if ARGV[3] ~= "" then
+  local seen = redis.call("hget", KEYS[2], ARGV[1])
+  if seen and seen > ARGV[3] then return 0 end
+  redis.call("hset", KEYS[2], ARGV[1], ARGV[3])
+end
+if ARGV[2] == "" then redis.call("hdel", KEYS[1], ARGV[1]) else redis.call("hset", KEYS[1], ARGV[1], ARGV[2]) end
+return 1`;
+
+// A fresh list from GitHub replaces the snapshot, except where a webhook already told something newer.
+const replaceScript = `
+redis.call("del", KEYS[3])
+redis.call("hset", KEYS[3], "sha", ARGV[1], "requiredContexts", ARGV[2])
+local keep = {}
+for i = 4, #ARGV, 3 do
+  local n, json, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  keep[n] = true
+  local seen = redis.call("hget", KEYS[2], n)
+  if not redis.call("zscore", KEYS[4], n) and not (seen and at ~= "" and seen > at) then
+    redis.call("hset", KEYS[1], n, json)
+    if at ~= "" then redis.call("hset", KEYS[2], n, at) end
+  end
+end
+for _, n in ipairs(redis.call("hkeys", KEYS[1])) do
+  if not keep[n] then redis.call("hdel", KEYS[1], n) end
+end
+local seen = redis.call("hgetall", KEYS[2])
+for i = 1, #seen, 2 do
+  if not keep[seen[i]] and seen[i + 1] < ARGV[3] then redis.call("hdel", KEYS[2], seen[i]) end
+end
+return 1`;
+
+// Moves the base only from the head the caller expects (a push's \`before\`, the commit mario merged onto).
+const setBaseScript = `
+local sha = redis.call("hget", KEYS[1], "sha")
+if not sha then return 0 end
+if ARGV[2] ~= "" and sha ~= ARGV[2] then return -1 end
+redis.call("hset", KEYS[1], "sha", ARGV[1])
+redis.call("hdel", KEYS[1], "stale")
+return 1`;
+
+type PoolRedis = Redis & {
+  marioPoolSave(key: string, fenceKey: string, json: string, token: string): Promise<number>;
+  marioPoolPutPr(prs: string, seen: string, merged: string, n: string, json: string, at: string): Promise<number>;
+  marioPoolReplace(prs: string, seen: string, base: string, merged: string, ...args: string[]): Promise<number>;
+  marioPoolSetBase(base: string, sha: string, expected: string): Promise<number>;
+};
+
+function withScripts(redis: Redis): PoolRedis {
+  if (!("marioPoolSave" in redis)) {
+    redis.defineCommand("marioPoolSave", { numberOfKeys: 2, lua: saveScript });
+    redis.defineCommand("marioPoolPutPr", { numberOfKeys: 3, lua: putPrScript });
+    redis.defineCommand("marioPoolReplace", { numberOfKeys: 4, lua: replaceScript });
+    redis.defineCommand("marioPoolSetBase", { numberOfKeys: 1, lua: setBaseScript });
+  }
+  return redis as PoolRedis;
+}
+
 /** The merge queue's Redis keys: pool state, history, views, statuses written, context results, dirty pools. */
 export function poolStore(redis: Redis, prefix: string) {
+  const r = withScripts(redis);
   const k = (...parts: string[]) => `${prefix}mq:${parts.join(":")}`;
   const ctxKey = (owner: string, repo: string, sha: string) => k("ctx", `${owner}/${repo}`, sha);
+  const keys = (pool: PoolKey) => {
+    const id = poolId(pool);
+    return { state: k("pool", id), base: k("head", id), prs: k("prs", id), seen: k("prs-seen", id), merged: k("merged", id), refused: k("refused", id) };
+  };
+  /** Expired merged markers are dropped on every write, so the set stays small. */
+  const pruneMerged = (key: string) => redis.zremrangebyscore(key, "-inf", Date.now() - mergedTtlMs);
+  const readBase = async (pool: PoolKey): Promise<BaseInfo | undefined> => {
+    const base = await redis.hgetall(keys(pool).base);
+    return base.sha ? { sha: base.sha, requiredContexts: JSON.parse(base.requiredContexts ?? "[]") as string[], ...(base.stale ? { stale: true } : {}) } : undefined;
+  };
   return {
     async load(pool: PoolKey): Promise<PoolState> {
-      const raw = await redis.get(k("pool", poolId(pool)));
+      const raw = await redis.get(keys(pool).state);
       return raw ? { ...emptyPoolState(), ...(JSON.parse(raw) as PoolState) } : emptyPoolState();
     },
-    async save(pool: PoolKey, state: PoolState): Promise<void> {
-      await redis.set(k("pool", poolId(pool)), JSON.stringify(state));
+    /** Writes the pool state; false when `fence` is given and another driver holds a newer token. */
+    async save(pool: PoolKey, state: PoolState, fence?: Fence): Promise<boolean> {
+      const key = keys(pool).state;
+      return (await r.marioPoolSave(key, fence?.key ?? key, JSON.stringify(state), fence ? String(fence.token) : "")) === 1;
     },
     async addHistory(pool: PoolKey, entries: HistoryEntry[], cap: number): Promise<void> {
       if (entries.length === 0) return;
@@ -77,7 +176,7 @@ export function poolStore(redis: Redis, prefix: string) {
     async recordContexts(owner: string, repo: string, sha: string, results: ContextResult[], loaded: boolean): Promise<void> {
       const key = ctxKey(owner, repo, sha);
       const fields: string[] = [];
-      for (const r of results) fields.push(r.context, JSON.stringify(r));
+      for (const result of results) fields.push(result.context, JSON.stringify(result));
       if (loaded) fields.push("_loaded", "1");
       if (fields.length === 0) return;
       await redis.multi().hset(key, ...fields).expire(key, 14 * 24 * 3600).exec();
@@ -90,28 +189,69 @@ export function poolStore(redis: Redis, prefix: string) {
      * push events and by the driver's own merges; the reconcile loop replaces it with a fresh read from GitHub.
      */
     async snapshot(pool: PoolKey): Promise<{ base: BaseInfo; prs: PullRequestInfo[] } | undefined> {
-      const [base, prs] = await Promise.all([redis.get(k("base", poolId(pool))), redis.hvals(k("prs", poolId(pool)))]);
+      const [base, prs] = await Promise.all([readBase(pool), redis.hvals(keys(pool).prs)]);
       if (!base) return undefined;
-      return { base: JSON.parse(base) as BaseInfo, prs: prs.map((p) => JSON.parse(p) as PullRequestInfo).sort((a, b) => a.number - b.number) };
+      return { base, prs: prs.map((p) => JSON.parse(p) as PullRequestInfo).sort((a, b) => a.number - b.number) };
     },
+    /** The stored base head alone (a push webhook needs no PR list). */
+    base: readBase,
     async replaceSnapshot(pool: PoolKey, base: BaseInfo, prs: PullRequestInfo[]): Promise<void> {
-      const key = k("prs", poolId(pool));
-      const m = redis.multi().del(key).set(k("base", poolId(pool)), JSON.stringify(base));
-      if (prs.length > 0) m.hset(key, ...prs.flatMap((p) => [String(p.number), JSON.stringify(p)]));
-      await m.exec();
+      const ks = keys(pool);
+      const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString();
+      const args = prs.filter((p) => p.state === "open" && !p.merged).flatMap((p) => [String(p.number), JSON.stringify(p), p.updatedAt ?? ""]);
+      await r.marioPoolReplace(ks.prs, ks.seen, ks.base, ks.merged, base.sha, JSON.stringify(base.requiredContexts), dayAgo, ...args);
     },
-    async setBase(pool: PoolKey, sha: string): Promise<void> {
-      const raw = await redis.get(k("base", poolId(pool)));
-      if (!raw) return; // no snapshot yet: the next sync reads everything
-      await redis.set(k("base", poolId(pool)), JSON.stringify({ ...(JSON.parse(raw) as BaseInfo), sha }));
+    /**
+     * Moves the stored base head. With `expected`, only from that head (compare-and-set): "moved", "missing" (no
+     * snapshot yet: the next sync reads everything) or "elsewhere" (the stored head is another commit).
+     */
+    async setBase(pool: PoolKey, sha: string, expected?: string): Promise<"moved" | "missing" | "elsewhere"> {
+      const result = await r.marioPoolSetBase(keys(pool).base, sha, expected ?? "");
+      return result === 1 ? "moved" : result === 0 ? "missing" : "elsewhere";
     },
-    /** A PR as a webhook or a read showed it; closed ones leave the snapshot. */
-    async putPr(pool: PoolKey, pr: PullRequestInfo): Promise<void> {
-      if (pr.state === "open") await redis.hset(k("prs", poolId(pool)), String(pr.number), JSON.stringify(pr));
-      else await redis.hdel(k("prs", poolId(pool)), String(pr.number));
+    /** The next sync reads the branch head from GitHub instead of trusting the stored one. */
+    async markBaseStale(pool: PoolKey): Promise<void> {
+      const key = keys(pool).base;
+      if (await redis.exists(key)) await redis.hset(key, "stale", "1");
+    },
+    /** A PR as a webhook or a read showed it; closed ones leave the snapshot; stale payloads and merged PRs are ignored. */
+    async putPr(pool: PoolKey, pr: PullRequestInfo): Promise<boolean> {
+      const ks = keys(pool);
+      const json = pr.state === "open" && !pr.merged ? JSON.stringify(pr) : "";
+      return (await r.marioPoolPutPr(ks.prs, ks.seen, ks.merged, String(pr.number), json, pr.updatedAt ?? "")) === 1;
     },
     async removePr(pool: PoolKey, number: number): Promise<void> {
-      await redis.hdel(k("prs", poolId(pool)), String(number));
+      await redis.hdel(keys(pool).prs, String(number));
+    },
+    /** Marks PRs merged: they leave the snapshot and no payload puts them back (for two weeks). */
+    async markMerged(pool: PoolKey, numbers: number[]): Promise<void> {
+      if (numbers.length === 0) return;
+      const ks = keys(pool);
+      const now = Date.now();
+      await redis
+        .multi()
+        .zadd(ks.merged, ...numbers.flatMap((n) => [now, String(n)]))
+        .pexpire(ks.merged, mergedTtlMs)
+        .hdel(ks.prs, ...numbers.map(String))
+        .exec();
+      await pruneMerged(ks.merged);
+    },
+    /** Which of these PRs mario merged (within the marker's lifetime). */
+    async mergedAmong(pool: PoolKey, numbers: number[]): Promise<Set<number>> {
+      if (numbers.length === 0) return new Set();
+      const scores = await redis.zmscore(keys(pool).merged, ...numbers.map(String));
+      return new Set(numbers.filter((_, i) => scores[i] !== null));
+    },
+    async refuse(pool: PoolKey, number: number, refusal: Refusal): Promise<void> {
+      await redis.hset(keys(pool).refused, String(number), JSON.stringify(refusal));
+    },
+    async refusals(pool: PoolKey): Promise<Record<string, Refusal>> {
+      const all = await redis.hgetall(keys(pool).refused);
+      return Object.fromEntries(Object.entries(all).map(([n, v]) => [n, JSON.parse(v) as Refusal]));
+    },
+    /** A refused PR comes back when its head or labels change (the cause may have been fixed in settings). */
+    async clearRefusal(pool: PoolKey, number: number): Promise<void> {
+      await redis.hdel(keys(pool).refused, String(number));
     },
     /** Pools with news; the driver drains them. */
     async markDirty(pool: PoolKey | string): Promise<void> {

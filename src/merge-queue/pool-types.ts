@@ -74,6 +74,8 @@ export interface MergeIntent {
   baseSha: string;
   prs: PrRef[];
   done: number[];
+  /** The base head after the last merge done (the commit the next one lands on). */
+  tip?: string;
   at: number;
 }
 
@@ -88,6 +90,10 @@ export interface PoolState {
   /** PRs that failed alone, by number: they leave the queue until their head changes. */
   failed: Record<string, { sha: string } & RunFailure>;
   readyAt: Record<string, number>;
+  /** PRs carrying needs-rebase: `<head>@<base>` last checked for a clean merge, so each is checked once. */
+  rebaseChecked: Record<string, string>;
+  /** Former base heads and when they stopped being the head (for a `freshness` window). */
+  baseHeads: Record<string, number>;
   merging?: MergeIntent;
   stopped?: { reason: string; at: number };
   stats: { merged: number; ejected: number; runs: number };
@@ -101,6 +107,8 @@ export const emptyPoolState = (): PoolState => ({
   conflicts: [],
   failed: {},
   readyAt: {},
+  rebaseChecked: {},
+  baseHeads: {},
   stats: { merged: 0, ejected: 0, runs: 0 },
   nextId: 1,
 });

@@ -27,9 +27,19 @@ export interface QueueCi {
   cancel(gh: GitHubPort, pool: PoolKey, runId: string): Promise<void>;
 }
 
-export const stagingBranch = (pool: PoolKey, runId: string) => `mario/queue/${pool.branch}/${runId}`;
+/** Prefix of every staging branch of a pool (the reconcile deletes those no run in flight owns). */
+export const stagingPrefix = (pool: PoolKey) => `mario/queue/${pool.branch}/`;
+
+export const stagingBranch = (pool: PoolKey, runId: string) => `${stagingPrefix(pool)}${runId}`;
 /** One scratch branch per pool: its driver builds one staging commit at a time. */
 const scratchBranch = (pool: PoolKey) => `mario/queue-build/${pool.branch}`;
+
+/** Whether `head` merges cleanly onto `baseSha`: a trial merge on the pool's scratch branch (no CI sees it). */
+export async function mergesCleanly(gh: GitHubPort, pool: PoolKey, baseSha: string, head: string): Promise<boolean> {
+  const repo = { owner: pool.owner, name: pool.repo };
+  await gh.moveBranch(repo, scratchBranch(pool), baseSha);
+  return (await gh.mergeIntoBranch(repo, scratchBranch(pool), head, "Trial merge (merge queue)")) !== "conflict";
+}
 
 export const stagingBranchCi: QueueCi = {
   async start(gh, pool, request) {

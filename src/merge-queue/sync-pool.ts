@@ -1,14 +1,18 @@
 import type { ContextResult, GitHubPort, PullRequestInfo, RepoRef } from "../github/github-port.js";
 import type { MarioConfig } from "../config/config-schema.js";
 import { codeSpan } from "../text/markdown.js";
-import { mergePr } from "./merge-pr.js";
+import { markConflict, mergeBatch, recoverMerge, type MergeContext, type Note } from "./merge-batch.js";
+import { LeaseLostError } from "./lease-lost-error.js";
+import { freshnessWindowMs } from "./merge-queue-config.js";
+import { clearNeedsRebase } from "./needs-rebase.js";
 import { mergedSince, normalPriority } from "./plan-pool.js";
-import type { HistoryEntry, PoolStore, PoolView } from "./pool-store.js";
-import { type CiRun, type Plan, type Planner, type PoolKey, type PoolState, type PrRef, type ReadyPr, poolId } from "./pool-types.js";
-import { evaluatePr, runOutcome, statusText, type Readiness } from "./pr-readiness.js";
-import type { QueueCi } from "./queue-ci.js";
+import type { Fence, HistoryEntry, PoolStore } from "./pool-store.js";
+import { renderView, statusContext, writeStatuses } from "./pool-statuses.js";
+import type { CiRun, Plan, Planner, PoolKey, PoolState, PrRef, ReadyPr } from "./pool-types.js";
+import { evaluatePr, runOutcome, type Readiness } from "./pr-readiness.js";
+import { stagingPrefix, type QueueCi } from "./queue-ci.js";
 
-export const statusContext = "mario/merge-queue";
+export { statusContext };
 
 export interface SyncDeps {
   github: GitHubPort;
@@ -18,36 +22,33 @@ export interface SyncDeps {
   planner: Planner;
   now(): number;
   sleep(ms: number): Promise<void>;
-  /** The driver's lease: checked right before every merge, so a replica that lost it never merges. */
-  lease?: { isCurrent(): Promise<boolean> };
+  /**
+   * The driver's lease: checked right before every merge, and every state write is fenced with its token, so a
+   * replica that lost it (or was paused past its expiry) never merges and never overwrites the new driver's state.
+   */
+  lease?: { isCurrent(): Promise<boolean>; token?: number; fenceKey?: string };
   /** Names of mario's required jobs (check runs `mario/<job>`), once lifecycle (src/jobs) provides them. */
   requiredJobs?: (pool: PoolKey) => string[];
   /** Told what a sync did (merges, removals, batch outcomes): metrics and channel notifications. */
   onHistory?: (pool: PoolKey, entries: HistoryEntry[]) => Promise<void> | void;
 }
 
-export class LeaseLostError extends Error {
-  constructor() {
-    super("another replica drives the merge queue now");
-    this.name = "LeaseLostError";
-  }
-}
+export { LeaseLostError };
 
-/**
- * One step of a pool: observe GitHub (branch, open PRs, their checks, results of staging runs), plan, act
- * (cancel, eject, merge, start runs), write statuses that changed, record history. Returns whether it acted, so
- * the driver runs it again until the pool is quiet.
- */
 export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boolean } = {}): Promise<{ acted: boolean }> {
   const { github: gh, store } = deps;
   const cfg = deps.config.mergeQueue;
   const labels = deps.config.review.labels;
   const repo: RepoRef = { owner: pool.owner, name: pool.repo };
+  const fence = fenceOf(deps);
   const history: HistoryEntry[] = [];
-  const note = (action: HistoryEntry["action"], prs: number[], detail: string) => history.push({ at: new Date(deps.now()).toISOString(), action, prs, detail });
+  const note: Note = (action, prs, detail) => history.push({ at: new Date(deps.now()).toISOString(), action, prs, detail });
   const state = await store.load(pool);
+  const save = async () => {
+    if (!(await store.save(pool, state, fence))) throw new LeaseLostError();
+  };
   const finish = async () => {
-    await store.save(pool, state);
+    await save();
     await store.addHistory(pool, history, cfg.historySize);
     if (history.length) await deps.onHistory?.(pool, history);
   };
@@ -57,21 +58,29 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
     note("stopped", [], "retrying after the pool was stopped");
     state.stopped = undefined;
   }
-  // Event-driven: the snapshot kept by webhooks and our own merges; GitHub is read only when there is none or
-  // when reconciling.
+  // Event-driven: the snapshot kept by webhooks and our own merges; GitHub is read only when there is none, when
+  // reconciling, or when a push left the base head in doubt.
   const recovering = state.merging !== undefined;
-  if (recovering) await recoverMerge(deps, repo, state, note);
+  if (recovering) await recoverMerge(deps, pool, state, note);
   let snapshot = opts.deep || recovering ? undefined : await store.snapshot(pool);
   if (!snapshot) {
     const read = await gh.getBranch(repo, pool.branch);
     if (!read) return { acted: false };
-    snapshot = { base: read, prs: await gh.listOpenPullRequests(repo, pool.branch) };
-    await store.replaceSnapshot(pool, snapshot.base, snapshot.prs);
+    await store.replaceSnapshot(pool, read, await gh.listOpenPullRequests(repo, pool.branch));
+    snapshot = (await store.snapshot(pool))!;
+  } else if (snapshot.base.stale) {
+    const read = await gh.getBranch(repo, pool.branch);
+    if (!read) return { acted: false };
+    await store.setBase(pool, read.sha);
+    snapshot.base = read;
   }
+  if (opts.deep) await deleteStrayStagingBranches(deps, pool, state);
   const branch = snapshot.base;
   const required = [...new Set([...cfg.requiredChecks, ...(cfg.fromBranchProtection ? branch.requiredContexts : []), ...(deps.requiredJobs?.(pool) ?? [])])].filter((c) => c !== statusContext);
 
-  const prs = snapshot.prs;
+  // A merged PR never comes back, whatever a late webhook said about it.
+  const merged = await store.mergedAmong(pool, snapshot.prs.map((p) => p.number));
+  const prs = snapshot.prs.filter((p) => !p.merged && !merged.has(p.number));
   const byNumber = new Map(prs.map((p) => [p.number, p]));
   const contextsOf = async (sha: string): Promise<ContextResult[]> => {
     const cached = await store.contexts(pool.owner, pool.repo, sha);
@@ -83,18 +92,27 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
     return (await store.contexts(pool.owner, pool.repo, sha)).results;
   };
 
-  // Forget what no longer holds: conflicts and failures of PRs that changed or left.
+  // Forget what no longer holds: conflicts, failures and refusals of PRs that changed or left.
   const current = (p: PrRef) => byNumber.get(p.number)?.head.sha === p.sha;
   state.conflicts = state.conflicts.filter((c) => current(c.a) && current(c.b));
   for (const [n, f] of Object.entries(state.failed)) if (byNumber.get(Number(n))?.head.sha !== f.sha) delete state.failed[n];
+  const refusals = await store.refusals(pool);
+  for (const [n, r] of Object.entries(refusals)) {
+    if (byNumber.get(Number(n))?.head.sha === r.sha) continue;
+    delete refusals[n];
+    await store.clearRefusal(pool, Number(n));
+  }
+  trackBaseHeads(state, branch.sha, freshnessWindowMs(cfg.freshness), deps.now());
+  await clearNeedsRebase(deps, pool, state, prs, branch.sha);
 
   const readiness = new Map<number, Readiness>();
   const needsRebaseConfig = { ...cfg, needsRebaseLabel: labels.needsRebase };
   await Promise.all(
     prs.map(async (pr) => {
-      const cheap = evaluatePr(pr, needsRebaseConfig, [], [], state, branch.sha);
+      const extra = { now: deps.now(), refusal: refusals[String(pr.number)] };
+      const cheap = evaluatePr(pr, needsRebaseConfig, [], [], state, branch.sha, extra);
       // Only PRs that pass the label rules cost a read of their checks.
-      readiness.set(pr.number, cheap.ready ? evaluatePr(pr, needsRebaseConfig, required, await contextsOf(pr.head.sha), state, branch.sha) : cheap);
+      readiness.set(pr.number, cheap.ready ? evaluatePr(pr, needsRebaseConfig, required, await contextsOf(pr.head.sha), state, branch.sha, extra) : cheap);
     }),
   );
   for (const key of Object.keys(state.readyAt)) {
@@ -147,17 +165,18 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
     const info = byNumber.get(pr.number);
     const log = failure.url ? ` ([log](${failure.url}))` : "";
     if (info) {
-      await gh.createComment(repo, pr.number, `@${info.author}: this PR left the merge queue: job ${codeSpan(failure.context)} failed when tested on top of ${codeSpan(pool.branch)}${log}${failure.description ? ` — ${failure.description}` : ""}. Push a fix and it comes back by itself.`);
+      await gh.createComment(repo, pr.number, `@${info.author}: this PR left the merge queue: job ${codeSpan(failure.context)} failed when tested alone on top of ${codeSpan(pool.branch)}${log}${failure.description ? ` — ${failure.description}` : ""}. Push a fix and it comes back by itself.`);
       readiness.set(pr.number, { ready: false, fresh: false, state: "failure", description: `Job ${failure.context} failed in the merge queue; push a fix`, url: failure.url });
     }
   }
 
+  const context: MergeContext = { deps, pool, state, save, note, readiness };
   let open = prs;
   if (plan.merge) {
-    const merged = await mergeBatch(deps, pool, state, plan.merge, byNumber, branch.sha, note, readiness);
-    open = prs.filter((p) => !merged.includes(p.number));
+    const done = await mergeBatch(context, plan.merge, byNumber, branch.sha);
+    open = prs.filter((p) => !done.includes(p.number));
   } else {
-    await startRuns(deps, pool, state, plan, branch.sha, note, byNumber, readiness);
+    await startRuns(context, plan, branch.sha, byNumber);
   }
 
   await writeStatuses(deps, pool, state, open, readiness, required);
@@ -166,9 +185,36 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
   return { acted };
 }
 
-type Note = (action: HistoryEntry["action"], prs: number[], detail: string) => void;
+/** The fencing token this sync writes with; a lease that is not held means another replica drives. */
+function fenceOf(deps: SyncDeps): Fence | undefined {
+  const lease = deps.lease;
+  if (!lease?.fenceKey) return undefined;
+  if (lease.token === undefined) throw new LeaseLostError();
+  return { key: lease.fenceKey, token: lease.token };
+}
 
-async function startRuns(deps: SyncDeps, pool: PoolKey, state: PoolState, plan: Plan, baseSha: string, note: Note, byNumber: Map<number, PullRequestInfo>, readiness: Map<number, Readiness>): Promise<void> {
+/** Remembers when former base heads stopped being the head, for a `freshness` window (kept only that long). */
+function trackBaseHeads(state: PoolState, head: string, windowMs: number, now: number): void {
+  if (!(windowMs > 0 && Number.isFinite(windowMs))) {
+    state.baseHeads = {};
+    return;
+  }
+  if (state.baseSha && state.baseSha !== head) state.baseHeads[state.baseSha] = now;
+  for (const [sha, until] of Object.entries(state.baseHeads)) if (until < now - windowMs || sha === head) delete state.baseHeads[sha];
+}
+
+/** Staging branches no run in flight owns (left by a crash between creating one and saving the state) are deleted. */
+async function deleteStrayStagingBranches(deps: SyncDeps, pool: PoolKey, state: PoolState): Promise<void> {
+  const prefix = stagingPrefix(pool);
+  const owned = new Set(state.runs.map((r) => r.id));
+  for (const name of await deps.github.listBranches({ owner: pool.owner, name: pool.repo }, prefix)) {
+    const runId = name.slice(prefix.length);
+    if (!runId.includes("/") && !owned.has(runId)) await deps.ci.cancel(deps.github, pool, runId);
+  }
+}
+
+async function startRuns(c: MergeContext, plan: Plan, baseSha: string, byNumber: Map<number, PullRequestInfo>): Promise<void> {
+  const { deps, pool, state, note } = c;
   for (const start of plan.start) {
     const unit = state.units.find((u) => u.id === start.unitId);
     const ownCount = unit?.prs.length ?? start.prs.length;
@@ -184,8 +230,7 @@ async function startRuns(deps: SyncDeps, pool: PoolKey, state: PoolState, plan: 
       if (unit) unit.prs = unit.prs.filter((p) => p.number !== conflict.number);
       state.units = state.units.filter((u) => u.prs.length > 0);
       if (result.with.length === 0) {
-        await markConflict(deps, pool, byNumber.get(conflict.number), readiness);
-        note("conflict", [conflict.number], `does not merge cleanly into ${pool.branch}`);
+        await markConflict(c, byNumber.get(conflict.number), baseSha);
       } else {
         for (const other of result.with) state.conflicts.push({ a: conflict, b: other });
         note("conflict", [conflict.number, ...result.with.map((p) => p.number)], `#${conflict.number} conflicts with PRs ahead of it; it waits until they merged`);
@@ -198,150 +243,6 @@ async function startRuns(deps: SyncDeps, pool: PoolKey, state: PoolState, plan: 
     const own = start.prs.slice(prefix.length).map((p) => p.number);
     note(own.length === 1 && prefix.length === 0 ? "retest" : "batch", own, `testing ${start.prs.length} PR(s) on ${baseSha.slice(0, 7)} as ${result.sha.slice(0, 7)}${prefix.length ? ` (on top of ${prefix.length} ahead)` : ""}`);
   }
-}
-
-async function markConflict(deps: SyncDeps, pool: PoolKey, pr: PullRequestInfo | undefined, readiness: Map<number, Readiness>): Promise<void> {
-  if (!pr) return;
-  const repo = { owner: pool.owner, name: pool.repo };
-  const label = deps.config.review.labels.needsRebase;
-  await deps.github.ensureLabel(repo, { name: label, color: "e11d21", description: "The PR conflicts with its base branch; rebase it." });
-  await deps.github.addLabels(repo, pr.number, [label]);
-  // The labeled webhook will say the same; until it arrives the snapshot must not offer the PR again.
-  await deps.store.putPr(pool, { ...pr, labels: [...pr.labels, label] });
-  await deps.github.createComment(repo, pr.number, `@${pr.author}: this PR does not merge cleanly into ${codeSpan(pool.branch)} any more. Rebase it (or merge ${codeSpan(pool.branch)} into it) and remove the ${codeSpan(label)} label; it then comes back to the merge queue.`);
-  readiness.set(pr.number, { ready: false, fresh: false, state: "error", description: "Merge conflict: rebase needed" });
-}
-
-async function mergeBatch(
-  deps: SyncDeps,
-  pool: PoolKey,
-  state: PoolState,
-  merge: NonNullable<Plan["merge"]>,
-  byNumber: Map<number, PullRequestInfo>,
-  baseSha: string,
-  note: Note,
-  readiness: Map<number, Readiness>,
-): Promise<number[]> {
-  if (deps.lease && !(await deps.lease.isCurrent())) throw new LeaseLostError();
-  const repo = { owner: pool.owner, name: pool.repo };
-  // The intent is stored before the first merge: a crash in between is recovered from GitHub's `merged` state.
-  state.merging = { runId: merge.runId, baseSha, prs: merge.prs, done: [], at: deps.now() };
-  await deps.store.save(pool, state);
-  let base = baseSha;
-  for (const pr of merge.prs) {
-    const info = byNumber.get(pr.number);
-    if (!info) break;
-    if (deps.lease && !(await deps.lease.isCurrent())) throw new LeaseLostError();
-    await setStatus(deps, pool, pr.number, pr.sha, { state: "success", description: "Merging…" });
-    const outcome = await mergePr(deps.github, repo, info, pr.sha, deps.config.mergeQueue, deps.sleep);
-    if (outcome.kind === "merged") {
-      state.lineage[outcome.sha] = { from: base, prs: [pr.number] };
-      base = outcome.sha;
-      state.merging.done.push(pr.number);
-      await deps.store.removePr(pool, pr.number);
-      await deps.store.setBase(pool, outcome.sha);
-      state.stats.merged++;
-      state.units = state.units.map((u) => ({ ...u, prs: u.prs.filter((p) => p.number !== pr.number) })).filter((u) => u.prs.length > 0);
-      delete state.readyAt[`${pr.number}@${pr.sha}`];
-      note("merged", [pr.number], `merged as ${outcome.sha.slice(0, 7)}${merge.runId ? ` (tested in ${merge.runId})` : " (its checks ran on this base)"}`);
-      await deps.store.save(pool, state);
-      continue;
-    }
-    // The PRs after this one were tested with it: they go back to the queue and are retested without it.
-    if (outcome.kind === "unauthorized") {
-      state.stopped = { reason: `GitHub refused to merge #${pr.number}: ${outcome.message}`, at: deps.now() };
-      note("stopped", [pr.number], `merging stopped: ${outcome.message}. Check the app's permissions (contents: write, pull_requests: write) and branch protection`);
-    } else if (outcome.kind === "unmergeable") {
-      note("skipped", [pr.number], `not mergeable: ${outcome.message}`);
-      await markConflict(deps, pool, info, readiness);
-    } else {
-      note("skipped", [pr.number], `its head changed since it was tested: ${outcome.message}`);
-      const fresh = await deps.github.getPullRequest(repo, pr.number);
-      if (fresh) await deps.store.putPr(pool, fresh);
-    }
-    break;
-  }
-  const merged = state.merging.done;
-  state.merging = undefined;
-  pruneLineage(state);
-  return merged;
-}
-
-/** After a crash between "decided to merge" and "done": GitHub's `merged` flag says what happened; the rest is retested. */
-async function recoverMerge(deps: SyncDeps, repo: RepoRef, state: PoolState, note: Note): Promise<void> {
-  const intent = state.merging!;
-  for (const pr of intent.prs) {
-    if (intent.done.includes(pr.number)) continue;
-    const info = await deps.github.getPullRequest(repo, pr.number);
-    if (info?.merged) {
-      state.stats.merged++;
-      note("merged", [pr.number], "merged before a restart (recovered from GitHub)");
-    }
-  }
-  state.merging = undefined;
-}
-
-function pruneLineage(state: PoolState): void {
-  const keys = Object.keys(state.lineage);
-  for (const key of keys.slice(0, Math.max(0, keys.length - 500))) delete state.lineage[key];
-}
-
-async function setStatus(deps: SyncDeps, pool: PoolKey, number: number, sha: string, s: { state: Readiness["state"]; description: string; url?: string }, last?: string | null): Promise<void> {
-  const description = statusText(s.description);
-  // "of N" is left out of the comparison: the line's length alone changing is not worth a write per PR.
-  const value = `${sha}|${s.state}|${description.replace(/ of \d+$/, "")}|${s.url ?? ""}`;
-  if ((last === undefined ? await deps.store.lastStatus(pool, number) : last) === value) return;
-  await deps.github.createStatus({ owner: pool.owner, name: pool.repo }, sha, { state: s.state, context: statusContext, description, targetUrl: s.url || undefined });
-  await deps.store.setLastStatus(pool, number, value);
-}
-
-/** The line as users see it: position in line, or the run testing it. */
-function positions(state: PoolState): Map<number, { position: number; of: number; testing?: CiRun; unit: string }> {
-  const out = new Map<number, { position: number; of: number; testing?: CiRun; unit: string }>();
-  const line = state.units.flatMap((u) => u.prs.map((p) => ({ p, unit: u.id })));
-  line.forEach(({ p, unit }, i) => {
-    const testing = state.runs.find((r) => r.unitId === unit && r.state === "pending");
-    out.set(p.number, { position: i + 1, of: line.length, testing, unit });
-  });
-  return out;
-}
-
-async function writeStatuses(deps: SyncDeps, pool: PoolKey, state: PoolState, prs: PullRequestInfo[], readiness: Map<number, Readiness>, required: string[]): Promise<void> {
-  const line = positions(state);
-  const shown = deps.config.mergeQueue.statusPositions;
-  const written = await deps.store.lastStatuses(pool);
-  for (const pr of prs) {
-    const r = readiness.get(pr.number);
-    if (!r) continue;
-    let { description } = r;
-    const at = line.get(pr.number);
-    if (r.ready && at) {
-      description =
-        at.testing && at.testing.prs.length === 1
-          ? `Retesting against the current base: ${required.join(", ") || "no required jobs"}`
-          : at.position <= shown
-            ? `In merge queue, position ${at.position} of ${at.of}`
-            : `In merge queue, more than ${shown} PRs ahead`;
-    } else if (r.ready) {
-      const blocked = state.conflicts.some((c) => c.a.number === pr.number || c.b.number === pr.number);
-      description = blocked ? "In merge queue, waiting for a PR it conflicts with to merge first" : "In merge queue";
-    }
-    if (state.stopped && r.ready) description = "Merge queue stopped: mario may not merge here; an admin must check its permissions";
-    await setStatus(deps, pool, pr.number, pr.head.sha, { state: r.state, description, url: r.url }, written[String(pr.number)] ?? null);
-  }
-}
-
-function renderView(pool: PoolKey, state: PoolState, prs: PullRequestInfo[], readiness: Map<number, Readiness>, now: number): PoolView {
-  const line = positions(state);
-  return {
-    pool: poolId(pool),
-    baseSha: state.baseSha ?? "",
-    updatedAt: new Date(now).toISOString(),
-    stopped: state.stopped?.reason,
-    queue: [...line.entries()].map(([number, at]) => ({ number, sha: prs.find((p) => p.number === number)?.head.sha ?? "", position: at.position, batch: at.unit, testing: Boolean(at.testing) })),
-    waiting: prs.filter((p) => !line.has(p.number)).map((p) => ({ number: p.number, sha: p.head.sha, missing: readiness.get(p.number)?.description ?? "", state: readiness.get(p.number)?.state ?? "pending" })),
-    inFlight: state.runs.map((r) => ({ id: r.id, prs: r.prs.map((p) => p.number), sha: r.sha, state: r.state, startedAt: new Date(r.startedAt).toISOString() })),
-  };
 }
 
 const sameList = (a: PrRef[], b: PrRef[]) => a.length === b.length && a.every((p, i) => p.number === b[i]!.number && p.sha === b[i]!.sha);

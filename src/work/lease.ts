@@ -13,6 +13,8 @@ export interface Lease {
   readonly held: boolean;
   /** The fencing token of the current holding (undefined when not held). */
   readonly token: number | undefined;
+  /** The Redis key holding the latest token: writes fenced on it (compare-and-set) fail for a former holder. */
+  readonly fenceKey: string;
   /** Checks with Redis that this process still holds the lease with its token. */
   isCurrent(): Promise<boolean>;
   /** Gives the lease up (on shutdown), so another replica takes over at once. */
@@ -95,6 +97,7 @@ export function holdLease(redis: Redis, prefix: string, name: string, options: L
 
   return {
     name,
+    fenceKey,
     get held() {
       return token !== undefined;
     },

@@ -20,6 +20,7 @@ import type { RenderContext } from "./github-render.js";
 export { FakeGitHubState } from "./github-state.js";
 export type * from "./github-state.js";
 export { githubRoutes, GitHubError, notFound, validationFailed } from "./github-routes.js";
+export { protectedContexts } from "./github-git-routes.js";
 export type { RouteContext, RouteHandler, RouteResult } from "./github-routes.js";
 export { loadGitHubSpec } from "./github-openapi.js";
 export { issueCommentEvent, loadWebhookExample, sendWebhook, signWebhook } from "./github-webhooks.js";

@@ -82,6 +82,13 @@ export const gitRoutes: Record<string, RouteHandler> = {
     return { status: 200, body: refJson(ctx, repo, name, b.sha ?? "") };
   },
 
+  "git/list-matching-refs": (ctx) => {
+    const repo = ctx.repo();
+    const prefix = headsRef(ctx.params.ref ?? "");
+    const names = [...(ctx.state.git.branches.get(repo.fullName.toLowerCase())?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
+    return { status: 200, body: names.map((n) => refJson(ctx, repo, n, ctx.state.git.branch(repo.fullName, n)!)) };
+  },
+
   "git/delete-ref": (ctx) => {
     const repo = ctx.repo();
     if (!ctx.state.git.deleteBranch(repo.fullName, headsRef(ctx.params.ref ?? ""))) throw new GitHubError(422, "Reference does not exist");

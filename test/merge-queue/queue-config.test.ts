@@ -13,4 +13,18 @@ describe("merge queue config", () => {
     expect(() => parseConfig("mergeQueue:\n  requiredLabels: [lgtm]\n  blockingLabels: [LGTM]\n")).toThrow(/mergeQueue.requiredLabels: "lgtm" is also a blocking label/);
     expect(() => parseConfig("mergeQueue:\n  method: fast-forward\n")).toThrow(/mergeQueue.method/);
   });
+
+  it("freshness takes current-base, any-base or a duration; anything else names the path", () => {
+    expect(parseConfig("mergeQueue:\n  freshness: 24h\n").mergeQueue.freshness).toBe("24h");
+    expect(parseConfig("mergeQueue:\n  freshness: any-base\n").mergeQueue.freshness).toBe("any-base");
+    expect(parseConfig("{}").mergeQueue.freshness).toBe("current-base");
+    for (const bad of ["yesterday", "0h", "24", "1.5h"]) expect(() => parseConfig(`mergeQueue:\n  freshness: "${bad}"\n`), bad).toThrow(/mergeQueue\.freshness/);
+  });
+
+  it("commit templates may use only the variables a PR supplies", () => {
+    const ok = parseConfig('mergeQueue:\n  commitTitle: "{{pr.title}} (#{{ pr.number }})"\n  commitBody: "{{pr.body}}\\n\\nby @{{pr.author}} from {{pr.headRef}}"\n');
+    expect(ok.mergeQueue.commitBody).toContain("{{pr.body}}");
+    expect(() => parseConfig('mergeQueue:\n  commitTitle: "{{pr.titel}} (#{{pr.number}})"\n')).toThrow(/mergeQueue\.commitTitle: unknown variable \{\{pr\.titel\}\}; known: \{\{pr\.number\}\}/);
+    expect(() => parseConfig('mergeQueue:\n  commitBody: "{{pr.description}} {{ user }}"\n')).toThrow(/mergeQueue\.commitBody: unknown variables \{\{pr\.description\}\}, \{\{user\}\}/);
+  });
 });

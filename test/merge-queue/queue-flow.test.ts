@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
-import { fakeCi, queueApi, queueConfig, queueStatus, seedReadyPrs, sendPullRequest, sendStatus, stagingRuns } from "./queue-support.js";
+import { githubRoutes } from "../fakes/fake-github.js";
+import { fakeCi, passedBeforeMerge, queueApi, queueConfig, queueStatus, seedReadyPrs, sendPullRequest, sendStatus, stagingRuns } from "./queue-support.js";
 
 let t: TestMario | undefined;
 afterEach(async () => {
@@ -43,14 +44,19 @@ describe("merge queue", () => {
     await seedReadyPrs(t, [2], { labels: ["lgtm"] });
     await seedReadyPrs(t, [3], { labels: ["lgtm", "approved", "do-not-merge/hold"] });
     await seedReadyPrs(t, [4], { green: false });
+    await seedReadyPrs(t, [5], { pr: { draft: true, mergeableState: "draft" } });
     const ci = fakeCi(t, () => false);
     await waitFor(() => merged(1), "#1 merged alone");
+    await waitFor(() => queueStatus(t!, 5), "the draft's status");
     ci.stop();
-    expect(stagingRuns(t).every((r) => !r.prs.includes(2))).toBe(true);
+    // Only #1 was ever part of a staging commit (main holds #1 once it merged).
+    expect(ci.log.length).toBeGreaterThan(0);
+    for (const answer of ci.log) expect(answer.prs).toEqual([1]);
+    expect(queueStatus(t, 5)?.description).toBe("Draft: mark it ready for review to enter the merge queue");
     expect(queueStatus(t, 2)?.description).toBe("Needs approved label");
     expect(queueStatus(t, 3)?.description).toBe("Should not have do-not-merge/hold label");
     expect(queueStatus(t, 4)?.description).toBe("Waiting for job ci/test");
-    expect([2, 3, 4].some(merged)).toBe(false);
+    expect([2, 3, 4, 5].some(merged)).toBe(false);
     t.github.assertNoViolations();
   });
 
@@ -92,16 +98,22 @@ describe("merge queue", () => {
 
   it("skips a PR that became unmergeable in the middle of a batch merge; the rest is retested, not merged untested", async () => {
     t = await startTestMario({ config: queueConfig() });
-    t.github.failNext({ operationId: "pulls/merge", path: /\/pulls\/2\/merge$/ }, { status: 405, body: { message: "Pull Request is not mergeable" } });
-    const ci = fakeCi(t, () => false);
+    // #1's merge makes #2 conflict with main (GitHub answers 405 for #2); only the batch of all three passes at first.
+    const merge = githubRoutes["pulls/merge"]!;
+    t.github.route("pulls/merge", (ctx) => {
+      const result = merge(ctx);
+      if (ctx.path.endsWith("/pulls/1/merge")) Object.assign(t!.github.state.pullRequest(repo, 2), { mergeable: false, mergeableState: "dirty" });
+      return result;
+    });
+    const ci = fakeCi(t, (prs) => (prs.length === 3 || merged(1) ? false : undefined));
     await seedReadyPrs(t, [1, 2, 3]);
     await waitFor(() => merged(1) && merged(3), "#1 and #3 merged", 15_000);
     ci.stop();
     expect(merged(2)).toBe(false);
     expect(t.github.state.labelsOn(repo, 2)).toContain("needs-rebase");
     expect(t.github.state.comments(repo, 2).at(-1)!.body).toContain("does not merge cleanly");
-    // #3 was tested again without #2 before it merged.
-    expect(stagingRuns(t).length + t.github.requestsFor("git/create-ref").length).toBeGreaterThan(2);
+    // #3 was tested again without #2 before it merged: a staging commit of exactly {1, 3} passed first.
+    expect(passedBeforeMerge(ci, t, [1, 3], 3)).toBe(true);
     t.github.assertNoViolations();
   });
 

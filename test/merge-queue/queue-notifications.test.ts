@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, waitFor } from "../support/test-mario.js";
 import { blockText, channel, slackSection, startSlackMario, type SlackMario } from "../slack/slack-test-kit.js";
-import { queueConfig, seedReadyPrs, sendStatus, stagingRuns } from "./queue-support.js";
+import { fakeCi, queueConfig, seedReadyPrs, sendStatus, stagingRuns } from "./queue-support.js";
 
 let s: SlackMario | undefined;
 afterEach(async () => {
@@ -25,6 +25,21 @@ describe("what the merge queue did reaches people", () => {
     expect(messageText(posted)).toMatch(/merged/i);
     const metrics = await (await fetch(`${t.mario.url}/metrics`)).text();
     expect(metrics).toMatch(/mario_merge_queue_merged_total\{pool="octo\/demo:main"\} 1/);
+    t.github.assertNoViolations();
+  });
+
+  it("posts to the same channel when a PR fails alone and leaves the merge queue", async () => {
+    s = await startSlackMario({
+      config: `${slackSection}  channels:\n    - channel: ${channel}\n      subscribe: [{ repo: ${repo}, events: [merges] }]\n${queueConfig()}`,
+    });
+    const t = s.t;
+    const ci = fakeCi(t, (prs) => prs.includes(1));
+    await seedReadyPrs(t, [1]);
+    const posted = await waitFor(() => s!.slack.messages(channel).find((m) => /left the merge queue/.test(messageText(m))), "the removal notification");
+    ci.stop();
+    expect(messageText(posted)).toMatch(/#1/);
+    expect(messageText(posted)).toMatch(/ci\/test failed \(failed alone\)/);
+    expect(t.github.state.pullRequest(repo, 1).merged).toBe(false);
     t.github.assertNoViolations();
   });
 });

@@ -1,6 +1,7 @@
 /** Helpers for merge-queue and review tests: webhooks built from real examples and a fake CI for staging commits. */
 import { loadWebhookExample, sendWebhook } from "../fakes/fake-github.js";
 import { renderPull, renderRepo } from "../fakes/github-render.js";
+import type { AddPullRequestOptions } from "../fakes/github-state.js";
 import { repo, webhookSecret, type TestMario } from "../support/test-mario.js";
 
 export const queueConfig = (extra = "") => `
@@ -40,12 +41,12 @@ export function sendReview(t: TestMario, number: number, user: string, state: "a
 }
 
 /** Seeds `main` at a fresh commit and PRs ready for the queue (labels, green ci/test via webhook). */
-export async function seedReadyPrs(t: TestMario, numbers: number[], opts: { labels?: string[]; green?: boolean } = {}) {
+export async function seedReadyPrs(t: TestMario, numbers: number[], opts: { labels?: string[]; green?: boolean; pr?: AddPullRequestOptions } = {}) {
   const s = t.github.state;
   const base = s.git.branch(repo, "main") ?? s.newSha();
   s.git.setBranch(repo, "main", base);
   for (const n of numbers) {
-    const pr = s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: opts.labels ?? ["lgtm", "approved"], base: { sha: base, ref: "main" } });
+    const pr = s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: opts.labels ?? ["lgtm", "approved"], base: { sha: base, ref: "main" }, ...opts.pr });
     if (opts.green !== false) await sendStatus(t, pr.head.sha, "success");
   }
   for (const n of numbers) await sendPullRequest(t, n, "labeled");
@@ -59,22 +60,82 @@ export function stagingRuns(t: TestMario): { branch: string; sha: string; prs: n
     .map(([branch, sha]) => ({ branch, sha, prs: [...t.github.state.git.commit(repo, sha).content.keys()].sort((a, b) => a - b) }));
 }
 
-/** A CI that answers every staging commit: failure when it contains a PR `bad` says is bad. */
-export function fakeCi(t: TestMario, bad: (prs: number[]) => boolean) {
+/** One answer of the fake CI: the staging commit, the PRs it contained, the result, and when (index into GitHub's request log). */
+export interface CiAnswer {
+  sha: string;
+  prs: number[];
+  result: "success" | "failure";
+  at: number;
+}
+
+/**
+ * A CI that answers every staging commit: failure when `bad` says the PRs it contains are bad. `bad` may return
+ * undefined to leave a commit unanswered for now (it is asked again on the next round).
+ */
+export function fakeCi(t: TestMario, bad: (prs: number[]) => boolean | undefined) {
+  return scriptedCi(t, (run) => {
+    const verdict = bad(run.prs);
+    return verdict === undefined ? undefined : { "ci/test": verdict ? "failure" : "success" };
+  });
+}
+
+/**
+ * A CI that reports the given contexts on each staging commit (`nth` counts the commits answered before), or
+ * leaves it unanswered for now when `answer` returns undefined. A commit fails when any context fails.
+ */
+export function scriptedCi(t: TestMario, answer: (run: { sha: string; prs: number[] }, nth: number) => Record<string, "success" | "failure"> | undefined) {
   const answered = new Set<string>();
+  const log: CiAnswer[] = [];
   let stopped = false;
   const loop = async () => {
     while (!stopped) {
       for (const run of stagingRuns(t)) {
         if (answered.has(run.sha)) continue;
+        const contexts = answer(run, log.length);
+        if (contexts === undefined) continue;
         answered.add(run.sha);
-        await sendStatus(t, run.sha, bad(run.prs) ? "failure" : "success");
+        const result = Object.values(contexts).includes("failure") ? "failure" : "success";
+        log.push({ sha: run.sha, prs: run.prs, result, at: t.github.requests.length });
+        for (const [context, state] of Object.entries(contexts)) await sendStatus(t, run.sha, state, context);
       }
       await new Promise((r) => setTimeout(r, 30));
     }
   };
   void loop();
-  return { stop: () => (stopped = true), answered };
+  return { stop: () => (stopped = true), answered, log };
+}
+
+/** Index in GitHub's request log of the merge of PR `number` that succeeded (-1 when none). */
+export const mergeRequestIndex = (t: TestMario, number: number) => t.github.requests.findIndex((r) => r.operationId === "pulls/merge" && r.path.endsWith(`/pulls/${number}/merge`) && r.status === 200);
+
+/** Whether a staging commit of exactly `prs` passed before PR `number` was merged: nothing merged untested. */
+export const passedBeforeMerge = (ci: { log: CiAnswer[] }, t: TestMario, prs: number[], number: number) =>
+  ci.log.some((a) => a.result === "success" && sameNumbers(a.prs, prs) && a.at <= mergeRequestIndex(t, number));
+
+const sameNumbers = (a: number[], b: number[]) => a.length === b.length && [...a].sort((x, y) => x - y).every((n, i) => n === [...b].sort((x, y) => x - y)[i]);
+
+/** The PR's pull_request payload as it is now, to deliver later (a late or out-of-order webhook). */
+export function pullRequestPayload(t: TestMario, number: number, action = "labeled") {
+  const payload = loadWebhookExample("pull_request", "opened");
+  const r = t.github.state.repo(repo);
+  return { ...payload, action, number, pull_request: renderPull(render(t), r, t.github.state.pullRequest(repo, number)), repository: renderRepo(render(t), r) };
+}
+
+/** A `push` webhook for the base branch. */
+export function sendPush(t: TestMario, before: string, after: string, opts: { forced?: boolean } = {}) {
+  const payload = loadWebhookExample("push");
+  const r = t.github.state.repo(repo);
+  return send(t, "push", { ...payload, ref: "refs/heads/main", before, after, created: false, deleted: false, forced: opts.forced ?? false, repository: { ...payload.repository, name: r.name, full_name: r.fullName, owner: { ...payload.repository.owner, login: "octo", name: "octo" } } });
+}
+
+/** Points main at a new commit holding what main held plus a change of its own (`marker` stands for it). */
+export function pushToMain(t: TestMario, marker = 99): { before: string; after: string } {
+  const git = t.github.state.git;
+  const before = git.branch(repo, "main")!;
+  const after = t.github.state.newSha();
+  git.commits.set(after, { sha: after, content: new Map([...git.commit(repo, before).content, [marker, "change"]]), parents: [before] });
+  git.setBranch(repo, "main", after);
+  return { before, after };
 }
 
 export const queueStatus = (t: TestMario, number: number) => {
