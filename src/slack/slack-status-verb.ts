@@ -12,10 +12,22 @@ function namespaces(services: SlackServices): string[] {
   return [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
 }
 
+/** The `namespace/name` of a run's log link (`…/runs/<namespace>/<name>`, maybe `?token=…` for private repositories). */
+function fromLogLink(word: string): [string, string] | undefined {
+  let path: string;
+  try {
+    path = new URL(word).pathname;
+  } catch {
+    return undefined; // not a URL
+  }
+  const m = /\/runs\/([a-z0-9-]{1,63})\/([a-z0-9-]{1,253})\/?$/.exec(path);
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
 /** A run by `name` or `namespace/name`, or by its log link. */
 export async function findRun(services: SlackServices, word: string): Promise<RunRecord | undefined> {
-  const fromUrl = /\/runs\/([a-z0-9-]{1,63})\/([a-z0-9-]{1,253})\/?$/.exec(word);
-  const [ns, name] = fromUrl ? [fromUrl[1], fromUrl[2]] : word.includes("/") ? word.split("/", 2) : [undefined, word];
+  const link = fromLogLink(word);
+  const [ns, name] = link ?? (word.includes("/") ? word.split("/", 2) : [undefined, word]);
   if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return undefined;
   for (const namespace of ns ? [ns] : namespaces(services)) {
     const run = await services.commands.store.get(namespace, name);

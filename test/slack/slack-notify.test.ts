@@ -70,6 +70,22 @@ describe("subscriptions through mario", () => {
     expect(await waitFor(() => answerText(s.slack, unknown.responseUrl), "unknown run")).toContain("I don't know a run called `mario-build-1-ffffffffff`");
   });
 
+  it("`/mario status <log link>` finds a private repository's run from its signed link (?token=…)", async () => {
+    s = await startSlackMario();
+    s.t.github.state.addRepo(repo, { private: true });
+    await s.slash(`build image repo=${repo} pr=42`);
+    const name = (await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun")).metadata.name as string;
+    const message = await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    const link = new RegExp(`<(${publicUrl}/runs/${ns}/${name}\\?token=[^|>]+)\\|Logs>`).exec(blockText(message.blocks))?.[1];
+    expect(link).toBeDefined();
+    // As typed, and as Slack sends a link it recognized (<url>).
+    for (const typed of [link!, `<${link!}>`]) {
+      const status = await s.slash(`status ${typed}`, { user: users.bob });
+      const text = await waitFor(() => answerText(s.slack, status.responseUrl), "status");
+      expect(text).toContain(`Run \`${ns}/${name}\``);
+    }
+  });
+
   it("`/mario queue` says clearly when the merge queue is not enabled", async () => {
     s = await startSlackMario({ configure: (c) => void (c.mergeQueue = { ...c.mergeQueue, enabled: false }) });
     const res = await s.slash(`queue ${repo}`);
