@@ -83,7 +83,7 @@ async function dispatch(services: SlackServices, event: SlackCommandEvent, attem
     permission: (gh, r) => identityPermission(services.commands, gh, identity, r),
     // Every run this command starts gets a live message in the channel it was typed in.
     report: async (namespace, name) => {
-      await services.commands.store.addSlackMessage(namespace, name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
+      await services.commands.store.mergeSlackMessage(namespace, name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
       await services.commands.report(namespace, name);
       await services.scheduleUpdate(namespace, name);
     },

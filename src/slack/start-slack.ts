@@ -112,7 +112,7 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
     async afterReport(namespace, name) {
       const run = await w.commands.store.get(namespace, name);
       if (!run) return;
-      for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.addSlackMessage(namespace, name, { channel });
+      for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.mergeSlackMessage(namespace, name, { channel });
       const fresh = run.slack ? run : await w.commands.store.get(namespace, name);
       if (fresh?.slack?.length) await services.scheduleUpdate(namespace, name);
       if (run.meta.kind === "periodic") {

@@ -49,6 +49,20 @@ describe("subscriptions through mario", () => {
     expect(s.slack.messages(channel)).toHaveLength(1);
   });
 
+  it("keeps who asked on the message when the mirror of a subscribed channel records the run before the slash command does", async () => {
+    s = await startSlackMario({ env: { KUBE_REQUEST_TIMEOUT_MS: "10000" } });
+    const subscribed = await s.slash(`subscribe ${repo} all`);
+    await waitFor(() => answerText(s.slack, subscribed.responseUrl), "subscribed");
+    // The PipelineRun exists (and is watched, reported and mirrored) while the command still waits for its answer.
+    const release = s.t.kube.holdResponse({ method: "POST", path: /\/pipelineruns$/ });
+    await s.slash(`build image repo=${repo} pr=42`);
+    const mirrored = await waitFor(() => s.slack.messages(channel)[0], "the mirrored message");
+    expect(blockText(mirrored.blocks)).toContain("Requested by @alice");
+    release();
+    await waitFor(() => blockText(s.slack.messages(channel)[0]!.blocks).includes(`Requested by <@${users.alice}>`), "the requester on the message");
+    expect(s.slack.messages(channel)).toHaveLength(1);
+  });
+
   it("`/mario status <run>` shows state, tasks and the log link to users with read access", async () => {
     s = await startSlackMario();
     await s.slash(`build image repo=${repo} pr=42`);
