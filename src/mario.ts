@@ -180,6 +180,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   // Features notify channels with `slack.notify(event)` (see src/slack/notify.ts).
   const slack = await startSlack({
     settings,
+    intake: runs.intake,
     commands: commandDeps,
     queue,
     lock,

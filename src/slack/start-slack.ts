@@ -1,13 +1,10 @@
-import { App } from "@slack/bolt";
 import type { Logger } from "pino";
-import { slackApp } from "../../handlers/slack-app.js";
 import type { InstallationLookup } from "../github/installation-lookup.js";
 import type { Settings } from "../settings.js";
 import type { CommandDeps } from "../work/handle-commands.js";
 import type { JobHandlers, WorkQueue } from "../work/work-queue.js";
 import type { Lock } from "../work/redis-lock.js";
 import type { Route } from "../web/http-server.js";
-import { boltLogger } from "./bolt-logger.js";
 import { channelSettings } from "./channel-settings.js";
 import { createNotify, type Notify } from "./notify.js";
 import { runLogUrl } from "../runs/render-run-report.js";
@@ -15,8 +12,8 @@ import { finishedStates } from "../runs/run-status.js";
 import type { QueueReader } from "./queue-reader.js";
 import { runSlackAction } from "./slack-action-job.js";
 import { runSlackCommand } from "./slack-command-job.js";
+import { startSlackIntake } from "./slack-intake.js";
 import { isSlackError } from "./slack-port.js";
-import { SlackRouteReceiver } from "./slack-receiver.js";
 import { updateRunMessages } from "./slack-run-messages.js";
 import type { SlackServices } from "./slack-services.js";
 import { guardSlackRateLimits } from "./slack-rate-limit-guard.js";
@@ -25,7 +22,7 @@ import { webSlack } from "./web-slack.js";
 export type SlackJobs = Pick<JobHandlers, "slack-command" | "slack-action" | "slack-update" | "slack-notify">;
 
 export interface SlackFeature {
-  /** `/slack/events` on mario's HTTP server (none in Socket Mode or without Slack). */
+  /** `/slack/events` on mario's HTTP server (none in Socket Mode, in a worker-only process or without Slack). */
   routes: Route[];
   jobs: SlackJobs;
   /** Called after each report of a run: mirrors it to subscribed channels and refreshes its messages. */
@@ -37,6 +34,8 @@ export interface SlackFeature {
 
 export interface SlackWiring {
   settings: Settings;
+  /** This process takes intake (MARIO_ROLE web or all): only then does it receive from Slack (src/roles.ts). */
+  intake: boolean;
   commands: CommandDeps;
   queue: WorkQueue;
   lock: Lock;
@@ -45,7 +44,7 @@ export interface SlackWiring {
   queueReader?: QueueReader;
 }
 
-/** Slack, when configured: the Bolt app on mario's server (or Socket Mode), the Slack jobs and notifications. */
+/** Slack, when configured: receiving (in intake processes), the Slack jobs and notifications. */
 export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   const slackSettings = w.settings.slack;
   if (!slackSettings) {
@@ -76,26 +75,12 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   };
   const notify = createNotify({ channels, publicUrl: w.settings.publicUrl, enqueue: (job, id) => w.queue.add("slack-notify", job, id) });
 
-  const logger = boltLogger(log);
-  const authorize = async () => ({ botToken: slackSettings.botToken });
-  const clientOptions = { slackApiUrl: slackSettings.apiUrl };
-  let receiver: SlackRouteReceiver | undefined;
-  let app: App;
-  if (slackSettings.appToken) {
-    // The Socket Mode client makes its own Web API client (apps.connections.open) from installerOptions.
-    app = new App({ socketMode: true, appToken: slackSettings.appToken, authorize, clientOptions, installerOptions: { clientOptions }, logger });
-  } else {
-    receiver = new SlackRouteReceiver({ signingSecret: slackSettings.signingSecret!, redis: w.commands.redis, prefix: w.commands.prefix, logger });
-    app = new App({ receiver, authorize, clientOptions, logger });
-  }
-  slackApp(app, {
-    command: (event) => w.queue.add("slack-command", event, event.deliveryId),
-    action: (event) => w.queue.add("slack-action", event, event.deliveryId),
-  });
-  if (slackSettings.appToken) await app.start();
+  // Receiving from Slack is intake: a worker-only process neither serves /slack/events nor opens a socket (Slack
+  // would hand it a share of the commands). It still runs the Slack jobs and posts.
+  const intake = w.intake ? await startSlackIntake(slackSettings, { redis: w.commands.redis, prefix: w.commands.prefix, queue: w.queue, log }) : undefined;
 
   return {
-    routes: receiver ? [receiver.route] : [],
+    routes: intake?.routes ?? [],
     jobs: {
       "slack-command": (event, attempt) => runSlackCommand(services, event, attempt),
       "slack-action": (event, attempt) => runSlackAction(services, event, attempt),
@@ -124,7 +109,7 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
     },
     notify,
     async close() {
-      if (slackSettings.appToken) await app.stop();
+      await intake?.close();
     },
   };
 }
