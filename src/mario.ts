@@ -182,6 +182,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     settings,
     intake: runs.intake,
     commands: commandDeps,
+    // Buttons cancel and retry through the lifecycle, as /cancel and the periodic jobs do.
+    runs: { cancelRun: lifecycle.commands.jobs.cancelRun, trusted: lifecycle.commands.jobs.trusted, runPeriodicNow: lifecycle.runPeriodicNow },
     queue,
     lock,
     installations,

@@ -41,11 +41,28 @@ export async function checkAccess(services: SlackServices, user: SlackUser, repo
   const gh = await services.commands.github(installationId);
   const have = await identityPermission(services.commands, gh, who.identity, repo);
   if (!permissionAtLeast(have, need)) {
-    const as = who.identity.login ? ` (as GitHub user ${slackCode(who.identity.login)})` : "";
-    return {
-      ok: false,
-      message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoName(repo))}; you have ${have === "none" ? "no access" : `${have} access`}${as}, so I did not do it.`,
-    };
+    return { ok: false, message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoName(repo))}; you have ${youHave(have, who.identity)}, so I did not do it.` };
   }
   return { ok: true, identity: who.identity, installationId, gh, have };
+}
+
+/**
+ * Checks that the Slack user is trusted on `repo` by the rule of /test and /cancel on GitHub (src/jobs/trust.ts):
+ * `trust.minPermission` through their login or user groups, or their GitHub login is a member of the organization.
+ */
+export async function checkTrusted(services: SlackServices, user: SlackUser, repo: RepoRef, what: string): Promise<Access> {
+  const access = await checkAccess(services, user, repo, "none", what);
+  if (!access.ok) return access;
+  const { minPermission, orgMembers } = services.commands.config.trust;
+  if (permissionAtLeast(access.have, minPermission)) return access;
+  if (access.identity.login && (await services.runs.trusted(access.gh, repo, access.identity.login))) return access;
+  const owner = slackCode(repo.owner);
+  const member = orgMembers ? ` or membership of ${owner}` : "";
+  const notMember = !orgMembers ? "" : access.identity.login ? ` and are not a member of ${owner}` : " and no GitHub login whose membership mario could check";
+  return { ok: false, message: `${what} needs ${permissionPhrase(minPermission)} ${slackCode(repoName(repo))}${member}; you have ${youHave(access.have, access.identity)}${notMember}, so I did not do it.` };
+}
+
+/** "read access (as GitHub user `bob`)". */
+function youHave(have: Permission, identity: SlackIdentity): string {
+  return `${have === "none" ? "no access" : `${have} access`}${identity.login ? ` (as GitHub user ${slackCode(identity.login)})` : ""}`;
 }

@@ -1,6 +1,6 @@
 import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
 import type { RunRecord } from "../runs/run-record.js";
-import { repoName } from "./channel-settings.js";
+import { runTarget } from "./render-slack-run.js";
 import { checkAccess } from "./repo-access.js";
 import type { SlackServices } from "./slack-services.js";
 import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
@@ -48,7 +48,7 @@ export async function statusVerb(ctx: SlackVerbContext): Promise<void> {
   const view = stateView(run.status.state);
   const done = run.tasks.filter((t) => t.state !== "pending" && t.state !== "running").length;
   const lines = [
-    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, `${repoName(run.meta.repo)}#${run.meta.pr}`)}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
+    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, runTarget(run.meta))}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
     `Run ${slackCode(`${run.meta.namespace}/${run.meta.name}`)} · ${slackLink(runLogUrl(ctx.services.publicUrl, run.meta), "Logs")}`,
   ];
   if (run.tasks.length) {

@@ -15,7 +15,7 @@ import { runSlackCommand } from "./slack-command-job.js";
 import { startSlackIntake } from "./slack-intake.js";
 import { isSlackError } from "./slack-port.js";
 import { updateRunMessages } from "./slack-run-messages.js";
-import type { SlackServices } from "./slack-services.js";
+import type { SlackRunControl, SlackServices } from "./slack-services.js";
 import { guardSlackRateLimits } from "./slack-rate-limit-guard.js";
 import { webSlack } from "./web-slack.js";
 
@@ -37,6 +37,7 @@ export interface SlackWiring {
   /** This process takes intake (MARIO_ROLE web or all): only then does it receive from Slack (src/roles.ts). */
   intake: boolean;
   commands: CommandDeps;
+  runs: SlackRunControl;
   queue: WorkQueue;
   lock: Lock;
   installations: InstallationLookup;
@@ -58,6 +59,7 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   const interval = Math.max(1, slackConfig.updateIntervalMs);
   const services: SlackServices = {
     commands: w.commands,
+    runs: w.runs,
     slackConfig,
     slack,
     channels,
