@@ -75,7 +75,7 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
       await w.queue.add("slack-update", { namespace, name }, `${namespace}/${name}@${slot}`, { delayMs: (slot + 1) * interval - now });
     },
   };
-  const notify = createNotify({ channels, publicUrl: w.settings.publicUrl, enqueue: (job, id) => w.queue.add("slack-notify", job, id) });
+  const notify = createNotify({ channels, enqueue: (job, id) => w.queue.add("slack-notify", job, id) });
 
   // Receiving from Slack is intake: a worker-only process neither serves /slack/events nor opens a socket (Slack
   // would hand it a share of the commands). It still runs the Slack jobs and posts.
@@ -102,12 +102,10 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
       for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.mergeSlackMessage(namespace, name, { channel });
       const fresh = run.slack ? run : await w.commands.store.get(namespace, name);
       if (fresh?.slack?.length) await services.scheduleUpdate(namespace, name);
-      if (run.meta.kind === "periodic") {
-        if (finishedStates.has(run.status.state)) {
-          const id = `${namespace}/${name}`;
-          await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
-        }
-      } else if (run.meta.pr === 0) await notify({ kind: "run-failed", run });
+      if (run.meta.kind === "periodic" && finishedStates.has(run.status.state)) {
+        const id = `${namespace}/${name}`;
+        await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
+      }
     },
     notify,
     async close() {

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunRecord } from "../../src/runs/run-record.js";
+import type { RunState } from "../../src/runs/run-status.js";
 import { poolStore } from "../../src/merge-queue/pool-store.js";
 import { channelSettings } from "../../src/slack/channel-settings.js";
 import { createNotify } from "../../src/slack/notify.js";
@@ -28,7 +28,7 @@ describe("subscriptions through mario", () => {
     const bad = await s.slash(`subscribe ${repo} everything`);
     expect(await waitFor(() => answerText(s.slack, bad.responseUrl), "usage")).toContain("Say what to post: `failures`, `merges`, `all`");
     const ok = await s.slash(`subscribe ${repo} all`);
-    expect(await waitFor(() => answerText(s.slack, ok.responseUrl), "confirmation")).toContain("every run, failures and merges of `octo/demo`");
+    expect(await waitFor(() => answerText(s.slack, ok.responseUrl), "confirmation")).toContain("a live message for every run, every periodic result, and merges and removals from the merge queue of `octo/demo`");
 
     await s.t.comment("/build image tag=from-github");
     const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun");
@@ -169,27 +169,25 @@ describe("notify(event), the seam other features call", () => {
     const port = webSlack({ botToken: slack.botToken, apiUrl: slack.apiUrl });
     const sent = new Set<string>();
     // The queue's job id makes a repeated event a no-op; a Set stands in for it here.
-    const notify = createNotify({ channels, publicUrl, enqueue: async (job, id) => void (sent.has(id) || (sent.add(id), await port.postMessage(job.channel, job.message))) });
+    const notify = createNotify({ channels, enqueue: async (job, id) => void (sent.has(id) || (sent.add(id), await port.postMessage(job.channel, job.message))) });
     return notify;
   }
 
-  const failedRun = (pr: number): RunRecord => ({
-    meta: { namespace: ns, name: "mario-nightly-0-abc", installationId: 1, repo: { owner: "octo", name: "demo" }, pr, prUrl: "", headSha: "abc", verb: "nightly", commandLine: "/nightly", requester: "mario", checkName: "mario/nightly", createdAt: new Date().toISOString() },
-    status: { state: "failed", results: [] },
-    tasks: [],
-  });
+  const demo = { owner: "octo", name: "demo" };
+  const periodic = (state: RunState, name: string) => ({ kind: "periodic-result" as const, repo: demo, job: "nightly", state, logUrl: `${publicUrl}/runs/${ns}/${name}`, id: `${ns}/${name}` });
 
-  it("sends default-branch failures to `failures` and `all`, merges to `merges` and `all`, each once", async () => {
+  it("sends failed periodic jobs to `failures` and `all`, every other periodic result to `all`, merges to `merges` and `all`, each once", async () => {
     const notify = await setup();
-    await notify({ kind: "run-failed", run: failedRun(0) });
-    await notify({ kind: "run-failed", run: failedRun(0) });
-    await notify({ kind: "merged", repo: { owner: "octo", name: "demo" }, pr: 42, title: "Add a <feature>", sha: "abc123", url: "https://github.com/octo/demo/pull/42" });
-    await notify({ kind: "removed-from-queue", repo: { owner: "octo", name: "demo" }, pr: 43, reason: "the batch failed `unit`", id: "1" });
+    await notify(periodic("failed", "mario-nightly-0-abc"));
+    await notify(periodic("failed", "mario-nightly-0-abc"));
+    await notify(periodic("succeeded", "mario-nightly-0-def"));
+    await notify({ kind: "merged", repo: demo, pr: 42, title: "Add a <feature>", sha: "abc123", url: "https://github.com/octo/demo/pull/42" });
+    await notify({ kind: "removed-from-queue", repo: demo, pr: 43, reason: "the batch failed `unit`", id: "1" });
 
     const texts = (c: string) => slack.messages(c).map((m) => m.text);
-    expect(texts("C0FAIL")).toEqual([expect.stringContaining(`Failed*: \`/nightly\` in \`octo/demo\` — <${publicUrl}/runs/${ns}/mario-nightly-0-abc|logs>`)]);
+    expect(texts("C0FAIL")).toEqual([`❌ Periodic job \`nightly\` of \`octo/demo\`: *Failed* — <${publicUrl}/runs/${ns}/mario-nightly-0-abc|logs>`]);
     expect(texts("C0MERGE")).toEqual(["🔀 Merged <https://github.com/octo/demo/pull/42|octo/demo#42>: Add a &lt;feature&gt;", "⚠️ octo/demo#43 left the merge queue: the batch failed `unit`"]);
-    expect(texts("C0ALL")).toHaveLength(3);
+    expect(texts("C0ALL")).toHaveLength(4);
     expect(texts("C0QUIET")).toEqual([]);
   });
 });
