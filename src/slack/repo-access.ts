@@ -9,7 +9,7 @@ export type Access = { ok: true; identity: SlackIdentity; installationId: number
 
 /** Who the Slack user is, or why mario will not act for them (Slack mrkdwn). */
 export async function identify(services: SlackServices, user: SlackUser): Promise<{ ok: true; identity: SlackIdentity } | { ok: false; message: string }> {
-  const identity = await resolveIdentity(
+  const { identity, unreadable } = await resolveIdentity(
     {
       config: services.slackConfig,
       slack: services.slack,
@@ -21,6 +21,12 @@ export async function identify(services: SlackServices, user: SlackUser): Promis
     user,
   );
   if (identity) return { ok: true, identity };
+  if (unreadable) {
+    return {
+      ok: false,
+      message: `I could not check whether you are in an allowed Slack user group (Slack answered ${slackCode(unreadable.code)} for the group ${slackCode(unreadable.group)}), so I did not run anything. Ask a mario admin to check \`slack.groups\` in mario's config and that mario's Slack app has the \`usergroups:read\` scope.`,
+    };
+  }
   return {
     ok: false,
     message: `I don't know who you are on GitHub, so I did not run anything. Ask a mario admin to map your Slack user ${slackCode(user.id)} to your GitHub login (\`slack.users\` in mario's config) or to add you to an allowed user group.`,

@@ -33,9 +33,11 @@ export const retryWindowSeconds = 30;
  */
 export async function runSlackAction(services: SlackServices, event: SlackActionEvent, attempt: Attempt): Promise<void> {
   const reply = slackReply(services, event.responseUrl, event.deliveryId, event.command);
-  const run = await findRun(services, event.run);
-  if (!run) return reply.say(`I no longer know the run ${slackCode(event.run)}.`);
-  return event.action === "cancel" ? cancel(services, event, run, reply) : retry(services, event, run, attempt, reply);
+  await sayIfGivingUp(reply, attempt, `${event.action === "cancel" ? "Cancel" : "Retry"} of ${event.run}`, async () => {
+    const run = await findRun(services, event.run);
+    if (!run) return reply.say(`I no longer know the run ${slackCode(event.run)}.`);
+    return event.action === "cancel" ? cancel(services, event, run, reply) : retry(services, event, run, attempt, reply);
+  });
 }
 
 /** Cancel follows the rule of /cancel on GitHub (trusted users), and keeps the logs of running steps as it does. */
@@ -72,12 +74,10 @@ async function retry(services: SlackServices, event: SlackActionEvent, run: RunR
 
   if (periodic) {
     const job = meta.job ?? meta.verb;
-    return sayIfGivingUp(reply, attempt, `Retry of ${meta.commandLine}`, async () => {
-      const started = await services.runs.runPeriodicNow(job, { requester: access.identity.author, identity: `slack-retry:${event.deliveryId}`, attempt });
-      if (!started) return reply.say(`The periodic job ${slackCode(job)} is no longer configured, so there is nothing to run again.`);
-      await services.commands.store.mergeSlackMessage(started.namespace, started.name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
-      await services.scheduleUpdate(started.namespace, started.name);
-    });
+    const started = await services.runs.runPeriodicNow(job, { requester: access.identity.author, identity: `slack-retry:${event.deliveryId}`, attempt });
+    if (!started) return reply.say(`The periodic job ${slackCode(job)} is no longer configured, so there is nothing to run again.`);
+    await services.commands.store.mergeSlackMessage(started.namespace, started.name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
+    return services.scheduleUpdate(started.namespace, started.name);
   }
   await runSlackCommand(
     services,

@@ -28,12 +28,19 @@ export function slackReply(services: Pick<SlackServices, "slack" | "commands">, 
   };
 }
 
+/** Errors already told about by an inner sayIfGivingUp (Retry runs a command, which has its own). */
+const told = new WeakSet<object>();
+
 /** Runs `work`; when it fails on the job's last attempt, says so before giving up (the person only saw "working on it"). */
 export async function sayIfGivingUp(reply: Pick<SlackReply, "say">, attempt: Attempt, what: string, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
-    if (attempt.number >= attempt.of) await reply.say(`Sorry, ${slackCode(what)} failed: ${(error as Error).message.slice(0, 300)}. Please try again later.`).catch(() => undefined);
+    const tellable = typeof error === "object" && error !== null;
+    if (attempt.number >= attempt.of && !(tellable && told.has(error))) {
+      await reply.say(`Sorry, ${slackCode(what)} failed: ${(error as Error).message.slice(0, 300)}. Please try again later.`).catch(() => undefined);
+      if (tellable) told.add(error);
+    }
     throw error;
   }
 }

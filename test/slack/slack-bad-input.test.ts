@@ -108,6 +108,29 @@ describe("commands that cannot run", () => {
     expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
   });
 
+  it("keeps the explicit user map working when Slack will not list a user group, and tells a group member why nothing ran", async () => {
+    s.slack.failNext("usergroups.users.list", { error: "missing_scope" }, 20);
+    const alice = await s.slash(`build image repo=${repo} pr=42`);
+    const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "alice's PipelineRun");
+    expect(run.metadata.annotations["mario.dev/requester"]).toBe("alice");
+    const dave = await s.slash(`build image repo=${repo} pr=42`, { user: users.dave });
+    const text = await answer(dave.responseUrl);
+    expect(text).toContain("I could not check whether you are in an allowed Slack user group (Slack answered `missing_scope` for the group `S0OPS`)");
+    expect(text).toContain("`usergroups:read`");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+    expect(s.slack.responses(alice.responseUrl)).toEqual([]);
+  });
+
+  it("when Slack keeps failing to list a user group (HTTP 500), a mapped user still acts and a group member is told after the retries", async () => {
+    s.slack.failNext("usergroups.users.list", { status: 500 }, 100);
+    await s.slash(`build image repo=${repo} pr=42`);
+    await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "alice's PipelineRun");
+    const dave = await s.slash(`build image repo=${repo} pr=42`, { user: users.dave });
+    expect(await answer(dave.responseUrl)).toMatch(/^Sorry, `\/mario build image repo=octo\/demo pr=42` failed: Slack usergroups\.users\.list failed: HTTP 500\. Please try again later\.$/);
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+  });
+
   it("answers invalid arguments with the problem and the Slack usage", async () => {
     const { responseUrl } = await s.slash(`build image tag=no;way repo=${repo} pr=42`);
     const text = await answer(responseUrl);
