@@ -180,7 +180,10 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   // Features notify channels with `slack.notify(event)` (see src/slack/notify.ts).
   const slack = await startSlack({
     settings,
+    intake: runs.intake,
     commands: commandDeps,
+    // Buttons cancel and retry through the lifecycle, as /cancel and the periodic jobs do.
+    runs: { cancelRun: lifecycle.commands.jobs.cancelRun, trusted: lifecycle.commands.jobs.trusted, runPeriodicNow: lifecycle.runPeriodicNow },
     queue,
     lock,
     installations,

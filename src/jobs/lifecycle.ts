@@ -8,7 +8,7 @@ import { summarizeFailure } from "../logs/failure-summary.js";
 import { logAccess, repoIsPublic } from "../logs/log-access.js";
 import { createLogArchive } from "../logs/log-archive.js";
 import { logLinkKey, logLinks } from "../logs/log-links.js";
-import { runPeriodicJob, schedulePeriodicJobs } from "../periodic/periodic-jobs.js";
+import { runPeriodicJob, runPeriodicJobNow, schedulePeriodicJobs } from "../periodic/periodic-jobs.js";
 import { pruneRuns } from "../prune/prune-runs.js";
 import { finishedStates } from "../runs/run-status.js";
 import type { RunRecord } from "../runs/run-record.js";
@@ -19,7 +19,7 @@ import type { PermissionLookup } from "../work/permission-cache.js";
 import { LockBusyError, type Lock } from "../work/redis-lock.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
 import type { JobCommandServices } from "./job-commands.js";
-import { createJobService } from "./job-service.js";
+import { createJobService, type JobTrigger } from "./job-service.js";
 import { createJobState } from "./job-state.js";
 import { onPullRequest, type PullRequestEvent } from "./on-pull-request.js";
 import { onRerequest, type RerequestEvent } from "./on-rerequest.js";
@@ -140,12 +140,13 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
   }
 
+  const periodicDeps = { config, github: deps.github, installationFor: deps.installationFor, startDeps };
   const jobs = {
     "pull-request": (event: PullRequestEvent, attempt: Attempt) => onPullRequest(jobService, deps.github, event, attempt),
     rerequest: async (event: RerequestEvent, attempt: Attempt) => {
       await onRerequest(jobService, deps.github, event, attempt);
     },
-    periodic: (data: { job: string }, attempt: Attempt) => runPeriodicJob({ config, github: deps.github, installationFor: deps.installationFor, startDeps }, data, attempt),
+    periodic: (data: { job: string }, attempt: Attempt) => runPeriodicJob(periodicDeps, data, attempt),
   };
 
   return {
@@ -154,6 +155,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     startExtras,
     commands: { jobs: jobService } satisfies JobCommandServices,
     jobs,
+    /** Runs a periodic job now, on its branch's current head (Retry in Slack). */
+    runPeriodicNow: (name: string, trigger: JobTrigger) => runPeriodicJobNow(periodicDeps, name, trigger),
     runPage: { archive, access: logAccess({ redis: deps.redis, prefix: deps.prefix, github: deps.github, links }), maxLogBytes: config.logs.maxStepBytes } satisfies Partial<RunPageDeps>,
     /** Namespaces the watcher must follow for job runs. */
     namespaces: config.jobs.map((j) => pipelineRunNamespace(j.pipeline, config.defaults)),

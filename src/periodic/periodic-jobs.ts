@@ -4,6 +4,8 @@ import type { Redis } from "ioredis";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { GitHubForInstallation, RepoRef } from "../github/github-port.js";
 import type { JobConfig } from "../jobs/jobs-config.js";
+import type { JobTrigger } from "../jobs/job-service.js";
+import type { RunMeta } from "../runs/run-record.js";
 import { startRun, type StartRunDeps } from "../runs/start-run.js";
 import { queueName } from "../work/work-queue.js";
 
@@ -43,34 +45,51 @@ export interface PeriodicDeps {
   startDeps: StartRunDeps;
 }
 
+/** A configured periodic job by name (undefined once it left the config). */
+const periodicJob = (config: MarioConfig, name: string) => config.jobs.find((j) => j.name === name && j.schedule !== undefined && j.branch !== undefined);
+
 /**
  * Runs one tick of a periodic job on its branch head. The run's name derives from the tick, so a tick handled
  * twice (a retried job, two replicas) creates one PipelineRun. Its result goes to a commit status on that head.
  */
 export async function runPeriodicJob(deps: PeriodicDeps, data: { job: string }, attempt: { number: number; of: number }, now = Date.now()): Promise<void> {
-  const job = deps.config.jobs.find((j) => j.name === data.job && j.schedule !== undefined);
-  if (!job?.schedule || !job.branch) return; // removed from the config since it was scheduled
+  const job = periodicJob(deps.config, data.job);
+  if (!job) return; // removed from the config since it was scheduled
+  const tick = tickOf(job.schedule!, now).toISOString();
+  await startPeriodicRun(deps, job, { requester: "mario", identity: `periodic:${job.repos[0]}:${job.name}:${tick}`, attempt }, `${job.name} (${job.schedule} on ${job.branch})`);
+}
+
+/**
+ * Runs a periodic job now, outside its schedule (Retry on its run in Slack): on its branch's current head, as
+ * `trigger.requester`. Undefined when the job is no longer configured.
+ */
+export async function runPeriodicJobNow(deps: PeriodicDeps, name: string, trigger: JobTrigger): Promise<RunMeta | undefined> {
+  const job = periodicJob(deps.config, name);
+  return job ? startPeriodicRun(deps, job, trigger, `${job.name} (run by ${trigger.requester} on ${job.branch})`) : undefined;
+}
+
+async function startPeriodicRun(deps: PeriodicDeps, job: JobConfig, trigger: JobTrigger, commandLine: string): Promise<RunMeta> {
+  const branchName = job.branch!;
   const [owner, name] = job.repos[0]!.split("/") as [string, string];
   const repo = { owner, name };
-  const tick = tickOf(job.schedule, now).toISOString();
   const installationId = await deps.installationFor(repo);
   const gh = await deps.github(installationId);
-  const [branch, info] = await Promise.all([gh.getBranch(repo, job.branch), gh.getRepository(repo)]);
-  if (!branch || !info) throw new Error(`periodic job ${job.name}: ${owner}/${name} branch ${job.branch} not found`);
-  await startRun(deps.startDeps, {
+  const [branch, info] = await Promise.all([gh.getBranch(repo, branchName), gh.getRepository(repo)]);
+  if (!branch || !info) throw new Error(`periodic job ${job.name}: ${owner}/${name} branch ${branchName} not found`);
+  return startRun(deps.startDeps, {
     command: { verb: job.name, pipeline: job.pipeline },
-    job: { kind: "periodic", job: job.name, checkName: `mario/${job.name}`, maskSecrets: job.maskSecrets, branch: job.branch },
+    job: { kind: "periodic", job: job.name, checkName: `mario/${job.name}`, maskSecrets: job.maskSecrets, branch: branchName },
     context: {
       repo: { owner, name, fullName: `${owner}/${name}`, cloneUrl: info.cloneUrl, htmlUrl: info.htmlUrl },
-      pr: { number: 0, headSha: branch.sha, headRef: job.branch, baseRef: job.branch, baseSha: branch.sha },
-      requester: "mario",
+      pr: { number: 0, headSha: branch.sha, headRef: branchName, baseRef: branchName, baseSha: branch.sha },
+      requester: trigger.requester,
       command: job.name,
       args: {},
     },
-    commandLine: `${job.name} (${job.schedule} on ${job.branch})`,
-    prUrl: `${info.htmlUrl}/tree/${encodeURIComponent(job.branch)}`,
+    commandLine,
+    prUrl: `${info.htmlUrl}/tree/${encodeURIComponent(branchName)}`,
     installationId,
-    identity: `periodic:${owner}/${name}:${job.name}:${tick}`,
-    attempt,
+    identity: trigger.identity,
+    attempt: trigger.attempt,
   });
 }

@@ -4,12 +4,29 @@ import type { RunStatus, TaskStatus } from "./run-status.js";
 
 const retentionSeconds = 30 * 24 * 3600;
 
+/** HSET of a JSON object field, merged key by key into what is there (atomic). 1: new, 0: merged, -1: no record. */
+const mergeJsonFieldScript = `
+if redis.call("exists", KEYS[1]) == 0 then return -1 end
+local current = redis.call("hget", KEYS[1], ARGV[1])
+local value = cjson.decode(ARGV[2])
+if current then
+  local merged = cjson.decode(current)
+  for k, v in pairs(value) do merged[k] = v end
+  value = merged
+end
+redis.call("hset", KEYS[1], ARGV[1], cjson.encode(value))
+if current then return 0 end
+return 1`;
+
 /**
  * Run records in Redis. One hash per run with one field per concern (status, ids, report hashes), so the watcher
  * and the reporter never overwrite each other's writes.
  */
 export function createRunStore(redis: Redis, prefix: string) {
   const key = (ns: string, name: string) => `${prefix}run:${ns}/${name}`;
+  if (!("marioMergeJsonField" in redis)) redis.defineCommand("marioMergeJsonField", { numberOfKeys: 1, lua: mergeJsonFieldScript });
+  const mergeJsonField = (k: string, field: string, json: string) =>
+    (redis as unknown as { marioMergeJsonField(k: string, f: string, j: string): Promise<number> }).marioMergeJsonField(k, field, json);
   const index = `${prefix}runs`;
   const prIndex = (m: Pick<RunMeta, "repo" | "pr">) => `${prefix}pr-runs:${m.repo.owner}/${m.repo.name}#${m.pr}`;
 
@@ -67,13 +84,14 @@ export function createRunStore(redis: Redis, prefix: string) {
     async setReported(namespace: string, name: string, target: "check" | "comment", id: number, hash: string) {
       await redis.hset(key(namespace, name), { [target === "check" ? "checkRunId" : "commentId"]: String(id), [`reported:${target}`]: hash });
     },
-    /** Adds a Slack message to follow the run, once per channel; returns false when the channel already has one. */
-    async addSlackMessage(namespace: string, name: string, ref: SlackMessageRef): Promise<boolean> {
-      return (await redis.hsetnx(key(namespace, name), `slack:${ref.channel}`, JSON.stringify(ref))) === 1;
-    },
-    /** Records what was posted to a channel (ts, content hash) or why posting was given up. */
-    async setSlackMessage(namespace: string, name: string, ref: SlackMessageRef): Promise<void> {
-      await redis.hset(key(namespace, name), `slack:${ref.channel}`, JSON.stringify(ref));
+    /**
+     * Merges `ref`'s fields into the run's Slack message for that channel (one per channel), creating it. Its
+     * writers know different fields (the mirror of a subscribed channel only the channel, the slash command who
+     * asked, the updater the posted ts and hash) and race, so none may erase the others'. False when the channel
+     * already had a message, or the run is not recorded.
+     */
+    async mergeSlackMessage(namespace: string, name: string, ref: SlackMessageRef): Promise<boolean> {
+      return (await mergeJsonField(key(namespace, name), `slack:${ref.channel}`, JSON.stringify(ref))) === 1;
     },
     /** Records a commit status written for the run (periodic runs report on the branch head, not on a PR). */
     async setReportedStatus(namespace: string, name: string, hash: string) {

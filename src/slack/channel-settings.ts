@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { RepoRef } from "../github/github-port.js";
 import type { SlackConfig, SubscriptionKind } from "./slack-config.js";
 
-/** What a subscriber receives: `all` is failures, merges and a live message for every run. */
+/** What a subscriber receives: `all` is failures (of periodic jobs), merges and a live message for every run. */
 export type NotificationKind = "failures" | "merges" | "runs";
 
 const covers = (kind: SubscriptionKind, wanted: NotificationKind) => kind === "all" || kind === wanted;

@@ -1,6 +1,5 @@
 import type { RepoRef } from "../github/github-port.js";
-import { runLogUrl, stateView } from "../runs/render-run-report.js";
-import type { RunRecord } from "../runs/run-record.js";
+import { stateView } from "../runs/render-run-report.js";
 import type { RunState } from "../runs/run-status.js";
 import { repoName, type ChannelSettings, type NotificationKind } from "./channel-settings.js";
 import type { SlackMessage } from "./slack-port.js";
@@ -8,12 +7,11 @@ import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
 
 /**
  * Something channels may want to hear about. Features call `notify(event)`; subscriptions decide where it goes.
- * - `run-failed`: the run lifecycle, for runs not tied to a PR (default branch, periodic); `failures` subscribers.
- * - `periodic-result`: a periodic job finished; failures go to `failures` subscribers, every result to `all`.
- * - `merged` / `removed-from-queue`: the merge queue (seam: call these from src/merge-queue); `merges` subscribers.
+ * - `periodic-result`: a periodic job's run ended (its runs are mario's only runs on a branch rather than a PR);
+ *   failures go to `failures` subscribers, every result to `all`.
+ * - `merged` / `removed-from-queue`: the merge queue; `merges` subscribers.
  */
 export type SlackEvent =
-  | { kind: "run-failed"; run: RunRecord }
   | { kind: "periodic-result"; repo: RepoRef; job: string; state: RunState; logUrl?: string; id: string }
   | { kind: "merged"; repo: RepoRef; pr: number; title?: string; sha: string; url?: string }
   | { kind: "removed-from-queue"; repo: RepoRef; pr: number; title?: string; reason: string; url?: string; id: string };
@@ -28,7 +26,6 @@ export interface SlackNotifyJob {
 
 export interface NotifyDeps {
   channels: ChannelSettings;
-  publicUrl: string;
   /** Queues the post; `id` makes a repeated notify of the same event a no-op. */
   enqueue(job: SlackNotifyJob, id: string): Promise<void>;
 }
@@ -37,27 +34,15 @@ const failedStates = new Set<RunState>(["failed", "timed-out", "create-failed"])
 
 export function createNotify(deps: NotifyDeps): Notify {
   return async (event) => {
-    const plan = describe(event, deps.publicUrl);
-    if (!plan) return;
+    const plan = describe(event);
     const channels = new Set<string>();
     for (const kind of plan.kinds) for (const c of await deps.channels.subscribers(plan.repo, kind)) channels.add(c);
     for (const channel of channels) await deps.enqueue({ channel, message: { text: plan.text, blocks: [{ type: "section", text: { type: "mrkdwn", text: plan.text.slice(0, 3000) } }] } }, `${plan.id}:${channel}`);
   };
 }
 
-function describe(event: SlackEvent, publicUrl: string): { repo: RepoRef; kinds: NotificationKind[]; text: string; id: string } | undefined {
+function describe(event: SlackEvent): { repo: RepoRef; kinds: NotificationKind[]; text: string; id: string } {
   switch (event.kind) {
-    case "run-failed": {
-      const { meta, status } = event.run;
-      if (!failedStates.has(status.state)) return undefined;
-      const view = stateView(status.state);
-      return {
-        repo: meta.repo,
-        kinds: ["failures"],
-        id: `run-failed:${meta.namespace}/${meta.name}`,
-        text: `${view.icon} *${view.title}*: ${slackCode(meta.commandLine)} in ${slackCode(repoName(meta.repo))} — ${slackLink(runLogUrl(publicUrl, meta), "logs")}`,
-      };
-    }
     case "periodic-result": {
       const view = stateView(event.state);
       return {

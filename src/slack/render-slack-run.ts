@@ -8,6 +8,12 @@ import { escapeSlack, slackCode, slackCodeBlock, slackLink } from "./slack-text.
 /** Button action ids; the button's value is the run (`namespace/name`). */
 export const actionIds = { cancel: "mario_cancel", retry: "mario_retry" } as const;
 
+/** What a run ran on: its pull request (`octo/demo#42`), or the branch of a periodic run (`octo/demo:main`). */
+export function runTarget(meta: RunRecord["meta"]): string {
+  const repo = `${meta.repo.owner}/${meta.repo.name}`;
+  return meta.kind === "periodic" && meta.branch ? `${repo}:${meta.branch}` : `${repo}#${meta.pr}`;
+}
+
 /** Tasks that are over, of all tasks: "running (2/5 tasks done)". */
 function progress(run: RunRecord): string {
   if (run.status.state !== "running" || run.tasks.length === 0) return "";
@@ -26,8 +32,7 @@ export function renderSlackRun(run: RunRecord, publicUrl: string, ref: Pick<Slac
   const logUrl = runLogUrl(publicUrl, meta);
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
   const who = ref.requestedBy ? `<@${ref.requestedBy}>` : escapeSlack(`@${meta.requester}`);
-  const pr = slackLink(meta.prUrl, `${meta.repo.owner}/${meta.repo.name}#${meta.pr}`);
-  const headline = `${view.icon} *${view.title}${progress(run)}*${took ? ` in ${took}` : ""}: ${slackCode(meta.commandLine)} on ${pr}`;
+  const headline = `${view.icon} *${view.title}${progress(run)}*${took ? ` in ${took}` : ""}: ${slackCode(meta.commandLine)} on ${slackLink(meta.prUrl, runTarget(meta))}`;
 
   const facts = [`Requested by ${who}`, slackLink(logUrl, "Logs")];
   const image = imageReference(status.results);
@@ -69,6 +74,6 @@ export function renderSlackRun(run: RunRecord, publicUrl: string, ref: Pick<Slac
           },
         ],
   });
-  const text = `${view.title}${progress(run)}: ${meta.commandLine} on ${meta.repo.owner}/${meta.repo.name}#${meta.pr}`;
+  const text = `${view.title}${progress(run)}: ${meta.commandLine} on ${runTarget(meta)}`;
   return { text: text.slice(0, 3000), blocks };
 }

@@ -9,7 +9,7 @@ export type Access = { ok: true; identity: SlackIdentity; installationId: number
 
 /** Who the Slack user is, or why mario will not act for them (Slack mrkdwn). */
 export async function identify(services: SlackServices, user: SlackUser): Promise<{ ok: true; identity: SlackIdentity } | { ok: false; message: string }> {
-  const identity = await resolveIdentity(
+  const { identity, unreadable } = await resolveIdentity(
     {
       config: services.slackConfig,
       slack: services.slack,
@@ -21,6 +21,12 @@ export async function identify(services: SlackServices, user: SlackUser): Promis
     user,
   );
   if (identity) return { ok: true, identity };
+  if (unreadable) {
+    return {
+      ok: false,
+      message: `I could not check whether you are in an allowed Slack user group (Slack answered ${slackCode(unreadable.code)} for the group ${slackCode(unreadable.group)}), so I did not run anything. Ask a mario admin to check \`slack.groups\` in mario's config and that mario's Slack app has the \`usergroups:read\` scope.`,
+    };
+  }
   return {
     ok: false,
     message: `I don't know who you are on GitHub, so I did not run anything. Ask a mario admin to map your Slack user ${slackCode(user.id)} to your GitHub login (\`slack.users\` in mario's config) or to add you to an allowed user group.`,
@@ -41,11 +47,28 @@ export async function checkAccess(services: SlackServices, user: SlackUser, repo
   const gh = await services.commands.github(installationId);
   const have = await identityPermission(services.commands, gh, who.identity, repo);
   if (!permissionAtLeast(have, need)) {
-    const as = who.identity.login ? ` (as GitHub user ${slackCode(who.identity.login)})` : "";
-    return {
-      ok: false,
-      message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoName(repo))}; you have ${have === "none" ? "no access" : `${have} access`}${as}, so I did not do it.`,
-    };
+    return { ok: false, message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoName(repo))}; you have ${youHave(have, who.identity)}, so I did not do it.` };
   }
   return { ok: true, identity: who.identity, installationId, gh, have };
+}
+
+/**
+ * Checks that the Slack user is trusted on `repo` by the rule of /test and /cancel on GitHub (src/jobs/trust.ts):
+ * `trust.minPermission` through their login or user groups, or their GitHub login is a member of the organization.
+ */
+export async function checkTrusted(services: SlackServices, user: SlackUser, repo: RepoRef, what: string): Promise<Access> {
+  const access = await checkAccess(services, user, repo, "none", what);
+  if (!access.ok) return access;
+  const { minPermission, orgMembers } = services.commands.config.trust;
+  if (permissionAtLeast(access.have, minPermission)) return access;
+  if (access.identity.login && (await services.runs.trusted(access.gh, repo, access.identity.login))) return access;
+  const owner = slackCode(repo.owner);
+  const member = orgMembers ? ` or membership of ${owner}` : "";
+  const notMember = !orgMembers ? "" : access.identity.login ? ` and are not a member of ${owner}` : " and no GitHub login whose membership mario could check";
+  return { ok: false, message: `${what} needs ${permissionPhrase(minPermission)} ${slackCode(repoName(repo))}${member}; you have ${youHave(access.have, access.identity)}${notMember}, so I did not do it.` };
+}
+
+/** "read access (as GitHub user `bob`)". */
+function youHave(have: Permission, identity: SlackIdentity): string {
+  return `${have === "none" ? "no access" : `${have} access`}${identity.login ? ` (as GitHub user ${slackCode(identity.login)})` : ""}`;
 }

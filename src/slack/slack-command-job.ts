@@ -5,7 +5,7 @@ import type { Attempt } from "../work/work-queue.js";
 import { parseRepo, repoName } from "./channel-settings.js";
 import { identify } from "./repo-access.js";
 import { identityPermission, type SlackUser } from "./slack-identity.js";
-import { slackReply } from "./slack-reply.js";
+import { sayIfGivingUp, slackReply } from "./slack-reply.js";
 import type { SlackServices } from "./slack-services.js";
 import { slackCode, slashCommandText } from "./slack-text.js";
 import { slackVerbs, unknownVerb } from "./slack-verbs.js";
@@ -33,13 +33,7 @@ export interface SlackCommandEvent {
  */
 export async function runSlackCommand(services: SlackServices, event: SlackCommandEvent, attempt: Attempt): Promise<void> {
   const reply = slackReply(services, event.responseUrl, event.deliveryId, event.command);
-  try {
-    await dispatch(services, event, attempt, reply);
-  } catch (error) {
-    // The person in Slack only saw "working on it": say that it did not work before giving up.
-    if (attempt.number >= attempt.of) await reply.say(`Sorry, ${slackCode(`${event.command} ${event.text}`)} failed: ${(error as Error).message.slice(0, 300)}. Please try again later.`).catch(() => undefined);
-    throw error;
-  }
+  await sayIfGivingUp(reply, attempt, `${event.command} ${event.text}`, () => dispatch(services, event, attempt, reply));
 }
 
 async function dispatch(services: SlackServices, event: SlackCommandEvent, attempt: Attempt, reply: ReturnType<typeof slackReply>): Promise<void> {
@@ -83,7 +77,7 @@ async function dispatch(services: SlackServices, event: SlackCommandEvent, attem
     permission: (gh, r) => identityPermission(services.commands, gh, identity, r),
     // Every run this command starts gets a live message in the channel it was typed in.
     report: async (namespace, name) => {
-      await services.commands.store.addSlackMessage(namespace, name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
+      await services.commands.store.mergeSlackMessage(namespace, name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
       await services.commands.report(namespace, name);
       await services.scheduleUpdate(namespace, name);
     },

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { GitHubPort, RepoRef } from "../github/github-port.js";
 import { permissionAtLeast, type Permission } from "../github/permission.js";
 import type { PermissionLookup } from "../work/permission-cache.js";
-import { isSlackError, type SlackPort } from "./slack-port.js";
+import { isSlackError, type SlackApiError, type SlackPort } from "./slack-port.js";
 import type { SlackConfig } from "./slack-config.js";
 
 export interface SlackUser {
@@ -31,13 +31,29 @@ export interface IdentityDeps {
   cacheSeconds: number;
 }
 
-/** Maps a Slack user to a SlackIdentity; undefined when the config neither maps them nor lets a group of theirs in. */
-export async function resolveIdentity(deps: IdentityDeps, user: SlackUser): Promise<SlackIdentity | undefined> {
+/**
+ * Maps a Slack user to a SlackIdentity; none when the config neither maps them nor lets a group of theirs in. A user
+ * group Slack will not show counts as not having them: a user mapped in `slack.users` still acts as their login. For
+ * anyone else that decides, so a transient error is thrown (the job is retried) and a lasting one is returned.
+ */
+export async function resolveIdentity(deps: IdentityDeps, user: SlackUser): Promise<{ identity?: SlackIdentity; unreadable?: { group: string; code: string } }> {
   const login = deps.config.users[user.id];
   const groups: SlackConfig["groups"] = [];
-  for (const group of deps.config.groups) if ((await groupMembers(deps, group.id)).includes(user.id)) groups.push(group);
-  if (!login && groups.length === 0) return undefined;
-  return { slackUser: user.id, login, author: login ?? `slack:${(user.name ?? user.id).replace(/[^A-Za-z0-9_.-]/g, "-")}`, groups };
+  const errors: { group: string; error: SlackApiError }[] = [];
+  for (const group of deps.config.groups) {
+    try {
+      if ((await groupMembers(deps, group.id)).includes(user.id)) groups.push(group);
+    } catch (error) {
+      if (!isSlackError(error)) throw error;
+      errors.push({ group: group.id, error });
+    }
+  }
+  if (login || groups.length > 0) {
+    return { identity: { slackUser: user.id, login, author: login ?? `slack:${(user.name ?? user.id).replace(/[^A-Za-z0-9_.-]/g, "-")}`, groups } };
+  }
+  const transient = errors.find((e) => e.error.retryable);
+  if (transient) throw transient.error;
+  return errors[0] ? { unreadable: { group: errors[0].group, code: errors[0].error.code } } : {};
 }
 
 /**
@@ -60,21 +76,14 @@ function groupCovers(group: SlackConfig["groups"][number], repo: RepoRef): boole
   return group.repos.some((r) => r.toLowerCase() === full || (r.endsWith("/*") && r.slice(0, -2).toLowerCase() === repo.owner.toLowerCase()));
 }
 
-/** Members of a user group, cached like repository permissions. A group Slack will not show counts as empty. */
+/** Members of a user group, cached like repository permissions (errors are not cached: fixing the cause works at once). */
 async function groupMembers(deps: IdentityDeps, groupId: string): Promise<string[]> {
   const key = `${deps.prefix}slack:group:${groupId}`;
   if (deps.cacheSeconds > 0) {
     const hit = await deps.redis.get(key);
     if (hit !== null) return JSON.parse(hit) as string[];
   }
-  let members: string[];
-  try {
-    members = await deps.slack.userGroupMembers(groupId);
-  } catch (error) {
-    // missing_scope, no_such_subteam…: a config or install mistake; refusing is the safe answer.
-    if (isSlackError(error) && !error.retryable) members = [];
-    else throw error;
-  }
+  const members = await deps.slack.userGroupMembers(groupId);
   if (deps.cacheSeconds > 0) await deps.redis.set(key, JSON.stringify(members), "EX", deps.cacheSeconds);
   return members;
 }

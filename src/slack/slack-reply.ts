@@ -1,6 +1,7 @@
 import type { Replier } from "../work/handle-commands.js";
+import type { Attempt } from "../work/work-queue.js";
 import type { SlackServices } from "./slack-services.js";
-import { markdownToSlack } from "./slack-text.js";
+import { markdownToSlack, slackCode } from "./slack-text.js";
 
 export interface SlackReply {
   /** Sends one ephemeral answer (Slack mrkdwn); a retried job does not send it again. */
@@ -25,4 +26,21 @@ export function slackReply(services: Pick<SlackServices, "slack" | "commands">, 
       await say(sections.map((s) => markdownToSlack(s, slashCommand)).join("\n\n"));
     },
   };
+}
+
+/** Errors already told about by an inner sayIfGivingUp (Retry runs a command, which has its own). */
+const told = new WeakSet<object>();
+
+/** Runs `work`; when it fails on the job's last attempt, says so before giving up (the person only saw "working on it"). */
+export async function sayIfGivingUp(reply: Pick<SlackReply, "say">, attempt: Attempt, what: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const tellable = typeof error === "object" && error !== null;
+    if (attempt.number >= attempt.of && !(tellable && told.has(error))) {
+      await reply.say(`Sorry, ${slackCode(what)} failed: ${(error as Error).message.slice(0, 300)}. Please try again later.`).catch(() => undefined);
+      if (tellable) told.add(error);
+    }
+    throw error;
+  }
 }

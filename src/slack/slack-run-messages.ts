@@ -44,7 +44,7 @@ export async function updateRunMessages(deps: RunMessageDeps, namespace: string,
           continue;
         }
         deps.log.warn({ err: error, run: `${namespace}/${name}`, channel: ref.channel }, "giving up on a Slack run message");
-        await deps.store.setSlackMessage(namespace, name, { ...ref, failed: error.code });
+        await deps.store.mergeSlackMessage(namespace, name, { channel: ref.channel, failed: error.code });
         if (ref.responseUrl && channelGone.includes(error.code)) {
           await deps.slack
             .respond(ref.responseUrl, { text: `I cannot post in this channel (${error.code}), so the run's status will not show here. Invite mario to the channel, or follow the run at its log link. ${slackCode(run.meta.commandLine)}` })
@@ -60,7 +60,7 @@ async function send(deps: RunMessageDeps, namespace: string, name: string, ref: 
   if (ref.ts) {
     try {
       await deps.slack.updateMessage(ref.channel, ref.ts, message);
-      await deps.store.setSlackMessage(namespace, name, { ...ref, hash });
+      await deps.store.mergeSlackMessage(namespace, name, { channel: ref.channel, hash });
       return;
     } catch (error) {
       // Someone deleted the message: post a new one rather than lose the run's status.
@@ -68,5 +68,5 @@ async function send(deps: RunMessageDeps, namespace: string, name: string, ref: 
     }
   }
   const ts = await deps.slack.postMessage(ref.channel, message);
-  await deps.store.setSlackMessage(namespace, name, { ...ref, ts, hash });
+  await deps.store.mergeSlackMessage(namespace, name, { channel: ref.channel, ts, hash });
 }

@@ -1,6 +1,6 @@
 import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
 import type { RunRecord } from "../runs/run-record.js";
-import { repoName } from "./channel-settings.js";
+import { runTarget } from "./render-slack-run.js";
 import { checkAccess } from "./repo-access.js";
 import type { SlackServices } from "./slack-services.js";
 import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
@@ -12,10 +12,22 @@ function namespaces(services: SlackServices): string[] {
   return [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
 }
 
+/** The `namespace/name` of a run's log link (`…/runs/<namespace>/<name>`, maybe `?token=…` for private repositories). */
+function fromLogLink(word: string): [string, string] | undefined {
+  let path: string;
+  try {
+    path = new URL(word).pathname;
+  } catch {
+    return undefined; // not a URL
+  }
+  const m = /\/runs\/([a-z0-9-]{1,63})\/([a-z0-9-]{1,253})\/?$/.exec(path);
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
 /** A run by `name` or `namespace/name`, or by its log link. */
 export async function findRun(services: SlackServices, word: string): Promise<RunRecord | undefined> {
-  const fromUrl = /\/runs\/([a-z0-9-]{1,63})\/([a-z0-9-]{1,253})\/?$/.exec(word);
-  const [ns, name] = fromUrl ? [fromUrl[1], fromUrl[2]] : word.includes("/") ? word.split("/", 2) : [undefined, word];
+  const link = fromLogLink(word);
+  const [ns, name] = link ?? (word.includes("/") ? word.split("/", 2) : [undefined, word]);
   if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return undefined;
   for (const namespace of ns ? [ns] : namespaces(services)) {
     const run = await services.commands.store.get(namespace, name);
@@ -36,7 +48,7 @@ export async function statusVerb(ctx: SlackVerbContext): Promise<void> {
   const view = stateView(run.status.state);
   const done = run.tasks.filter((t) => t.state !== "pending" && t.state !== "running").length;
   const lines = [
-    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, `${repoName(run.meta.repo)}#${run.meta.pr}`)}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
+    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, runTarget(run.meta))}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
     `Run ${slackCode(`${run.meta.namespace}/${run.meta.name}`)} · ${slackLink(runLogUrl(ctx.services.publicUrl, run.meta), "Logs")}`,
   ];
   if (run.tasks.length) {

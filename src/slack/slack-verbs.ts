@@ -24,7 +24,7 @@ export const slackVerbHelp: Record<string, { usage: string; description: string 
   help: { usage: "help [command]", description: "List the commands, or explain one." },
   bind: { usage: "bind owner/name", description: "Make this channel's commands act on a repository (no more `repo=`)." },
   unbind: { usage: "unbind", description: "Forget this channel's repository." },
-  subscribe: { usage: "subscribe owner/name failures|merges|all", description: "Post failed default-branch runs, merges (and, with `all`, every run) of a repository here." },
+  subscribe: { usage: "subscribe owner/name failures|merges|all", description: "Post a repository's failed periodic jobs, merge-queue merges and removals (and, with `all`, every periodic result and a live message for every run) here." },
   unsubscribe: { usage: "unsubscribe owner/name", description: "Stop posting a repository's notifications here." },
   queue: { usage: "queue [owner/name]", description: "The merge queue of a repository: pools, positions, what each PR is missing." },
   status: { usage: "status <run>", description: "A run's state, tasks and log link." },
@@ -121,7 +121,11 @@ async function subscribeVerb(ctx: SlackVerbContext): Promise<void> {
   const access = await checkAccess(ctx.services, ctx.event.user, repo, ctx.services.slackConfig.bindPermission, "Subscribing a channel");
   if (!access.ok) return ctx.say(access.message);
   await ctx.services.channels.subscribe(ctx.event.channel, repo, kind as SubscriptionKind);
-  const what = { failures: "failed runs on the default branch and failed periodic jobs", merges: "merges and removals from the merge queue", all: "every run, failures and merges" }[kind as SubscriptionKind];
+  const what = {
+    failures: "failed periodic jobs",
+    merges: "merges and removals from the merge queue",
+    all: "a live message for every run, every periodic result, and merges and removals from the merge queue",
+  }[kind as SubscriptionKind];
   return ctx.say(`This channel will get ${what} of ${slackCode(repoName(repo))}.`);
 }
 

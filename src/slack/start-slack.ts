@@ -1,13 +1,10 @@
-import { App } from "@slack/bolt";
 import type { Logger } from "pino";
-import { slackApp } from "../../handlers/slack-app.js";
 import type { InstallationLookup } from "../github/installation-lookup.js";
 import type { Settings } from "../settings.js";
 import type { CommandDeps } from "../work/handle-commands.js";
 import type { JobHandlers, WorkQueue } from "../work/work-queue.js";
 import type { Lock } from "../work/redis-lock.js";
 import type { Route } from "../web/http-server.js";
-import { boltLogger } from "./bolt-logger.js";
 import { channelSettings } from "./channel-settings.js";
 import { createNotify, type Notify } from "./notify.js";
 import { runLogUrl } from "../runs/render-run-report.js";
@@ -15,17 +12,17 @@ import { finishedStates } from "../runs/run-status.js";
 import type { QueueReader } from "./queue-reader.js";
 import { runSlackAction } from "./slack-action-job.js";
 import { runSlackCommand } from "./slack-command-job.js";
+import { startSlackIntake } from "./slack-intake.js";
 import { isSlackError } from "./slack-port.js";
-import { SlackRouteReceiver } from "./slack-receiver.js";
 import { updateRunMessages } from "./slack-run-messages.js";
-import type { SlackServices } from "./slack-services.js";
+import type { SlackRunControl, SlackServices } from "./slack-services.js";
 import { guardSlackRateLimits } from "./slack-rate-limit-guard.js";
 import { webSlack } from "./web-slack.js";
 
 export type SlackJobs = Pick<JobHandlers, "slack-command" | "slack-action" | "slack-update" | "slack-notify">;
 
 export interface SlackFeature {
-  /** `/slack/events` on mario's HTTP server (none in Socket Mode or without Slack). */
+  /** `/slack/events` on mario's HTTP server (none in Socket Mode, in a worker-only process or without Slack). */
   routes: Route[];
   jobs: SlackJobs;
   /** Called after each report of a run: mirrors it to subscribed channels and refreshes its messages. */
@@ -37,7 +34,10 @@ export interface SlackFeature {
 
 export interface SlackWiring {
   settings: Settings;
+  /** This process takes intake (MARIO_ROLE web or all): only then does it receive from Slack (src/roles.ts). */
+  intake: boolean;
   commands: CommandDeps;
+  runs: SlackRunControl;
   queue: WorkQueue;
   lock: Lock;
   installations: InstallationLookup;
@@ -45,7 +45,7 @@ export interface SlackWiring {
   queueReader?: QueueReader;
 }
 
-/** Slack, when configured: the Bolt app on mario's server (or Socket Mode), the Slack jobs and notifications. */
+/** Slack, when configured: receiving (in intake processes), the Slack jobs and notifications. */
 export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   const slackSettings = w.settings.slack;
   if (!slackSettings) {
@@ -59,6 +59,7 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   const interval = Math.max(1, slackConfig.updateIntervalMs);
   const services: SlackServices = {
     commands: w.commands,
+    runs: w.runs,
     slackConfig,
     slack,
     channels,
@@ -74,28 +75,14 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
       await w.queue.add("slack-update", { namespace, name }, `${namespace}/${name}@${slot}`, { delayMs: (slot + 1) * interval - now });
     },
   };
-  const notify = createNotify({ channels, publicUrl: w.settings.publicUrl, enqueue: (job, id) => w.queue.add("slack-notify", job, id) });
+  const notify = createNotify({ channels, enqueue: (job, id) => w.queue.add("slack-notify", job, id) });
 
-  const logger = boltLogger(log);
-  const authorize = async () => ({ botToken: slackSettings.botToken });
-  const clientOptions = { slackApiUrl: slackSettings.apiUrl };
-  let receiver: SlackRouteReceiver | undefined;
-  let app: App;
-  if (slackSettings.appToken) {
-    // The Socket Mode client makes its own Web API client (apps.connections.open) from installerOptions.
-    app = new App({ socketMode: true, appToken: slackSettings.appToken, authorize, clientOptions, installerOptions: { clientOptions }, logger });
-  } else {
-    receiver = new SlackRouteReceiver({ signingSecret: slackSettings.signingSecret!, redis: w.commands.redis, prefix: w.commands.prefix, logger });
-    app = new App({ receiver, authorize, clientOptions, logger });
-  }
-  slackApp(app, {
-    command: (event) => w.queue.add("slack-command", event, event.deliveryId),
-    action: (event) => w.queue.add("slack-action", event, event.deliveryId),
-  });
-  if (slackSettings.appToken) await app.start();
+  // Receiving from Slack is intake: a worker-only process neither serves /slack/events nor opens a socket (Slack
+  // would hand it a share of the commands). It still runs the Slack jobs and posts.
+  const intake = w.intake ? await startSlackIntake(slackSettings, { redis: w.commands.redis, prefix: w.commands.prefix, queue: w.queue, log }) : undefined;
 
   return {
-    routes: receiver ? [receiver.route] : [],
+    routes: intake?.routes ?? [],
     jobs: {
       "slack-command": (event, attempt) => runSlackCommand(services, event, attempt),
       "slack-action": (event, attempt) => runSlackAction(services, event, attempt),
@@ -112,19 +99,17 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
     async afterReport(namespace, name) {
       const run = await w.commands.store.get(namespace, name);
       if (!run) return;
-      for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.addSlackMessage(namespace, name, { channel });
+      for (const channel of await channels.subscribers(run.meta.repo, "runs")) await w.commands.store.mergeSlackMessage(namespace, name, { channel });
       const fresh = run.slack ? run : await w.commands.store.get(namespace, name);
       if (fresh?.slack?.length) await services.scheduleUpdate(namespace, name);
-      if (run.meta.kind === "periodic") {
-        if (finishedStates.has(run.status.state)) {
-          const id = `${namespace}/${name}`;
-          await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
-        }
-      } else if (run.meta.pr === 0) await notify({ kind: "run-failed", run });
+      if (run.meta.kind === "periodic" && finishedStates.has(run.status.state)) {
+        const id = `${namespace}/${name}`;
+        await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
+      }
     },
     notify,
     async close() {
-      if (slackSettings.appToken) await app.stop();
+      await intake?.close();
     },
   };
 }

@@ -388,6 +388,19 @@ describe("fake Kubernetes API server with the real @kubernetes/client-node", () 
     expect(fake.requests.at(-1)).toMatchObject({ path: "/version", status: 0 });
   });
 
+  it("holdResponse applies a write at once and holds only its answer until released", async () => {
+    const release = fake.holdResponse({ method: "POST", path: /\/pipelineruns$/ });
+    let answered = false;
+    const creating = create(pipelineRun("held")).then((r) => ((answered = true), r));
+    await vi.waitFor(() => expect(fake.getPipelineRun(NS, "held")).toBeDefined());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    release();
+    expect((await creating).metadata.name).toBe("held");
+    // One request only: the next one is answered at once.
+    expect((await create(pipelineRun("free"))).metadata.name).toBe("free");
+  });
+
   it("answers health, version and discovery, and requires a bearer token for the API", async () => {
     expect(await (await fetch(`${fake.url}/healthz`)).text()).toBe("ok");
     expect(await (await fetch(`${fake.url}/readyz`)).text()).toBe("ok");

@@ -82,6 +82,11 @@ export interface FakeKube {
   addSecret(ns: string, name: string, values: Record<string, string>): void;
 
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
+  /**
+   * The next matching request is served as usual (a write happens and watchers see it at once), but its
+   * response is held back until the returned `release()` — a slow network between the client and the API server.
+   */
+  holdResponse(match: FaultMatch): () => void;
   setDown(down: boolean): void;
   /**
    * Ends every open watch stream abruptly: the socket is destroyed, the client's `done` gets an error
@@ -104,6 +109,22 @@ interface FaultRule extends FaultMatch {
 
 const MAX_BODY = 3 * 1024 * 1024;
 const TOKEN = "fake-kube-token";
+
+/** Holds what the handler writes (head and body) until `gate` opens. */
+function deferResponse(res: ServerResponse, gate: Promise<void>): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  let head: unknown[] | undefined;
+  res.writeHead = ((...args: unknown[]) => ((head = args), res)) as typeof res.writeHead;
+  res.end = ((...args: unknown[]) => {
+    void gate.then(() => {
+      if (res.destroyed) return;
+      if (head) writeHead(...head);
+      end(...args);
+    });
+    return res;
+  }) as typeof res.end;
+}
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -128,16 +149,16 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 
   const requests: RecordedRequest[] = [];
   const faults: FaultRule[] = [];
+  const holds: (FaultMatch & { gate: Promise<void> })[] = [];
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let down = false;
 
+  const matches = (f: FaultMatch, method: string, url: URL) =>
+    (f.method === undefined || f.method.toUpperCase() === method) && (f.path === undefined || f.path.test(url.pathname) || f.path.test(url.pathname + url.search));
+
   function takeFault(method: string, url: URL): FaultRule | undefined {
-    const index = faults.findIndex(
-      (f) =>
-        (f.method === undefined || f.method.toUpperCase() === method) &&
-        (f.path === undefined || f.path.test(url.pathname) || f.path.test(url.pathname + url.search)),
-    );
+    const index = faults.findIndex((f) => matches(f, method, url));
     if (index < 0) return undefined;
     const rule = faults[index]!;
     if (--rule.remaining <= 0) faults.splice(index, 1);
@@ -188,6 +209,8 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (!isPublicPath(url.pathname) && !/^Bearer \S+/.test(req.headers.authorization ?? "")) {
         throw new KubeHttpError(failure(401, "Unauthorized", "Unauthorized"));
       }
+      const hold = holds.findIndex((h) => matches(h, method, url));
+      if (hold >= 0) deferResponse(res, holds.splice(hold, 1)[0]!.gate);
       api.handle({ req, res, method, url, body });
     } catch (error) {
       if (error instanceof KubeHttpError) return sendStatus(res, error);
@@ -240,6 +263,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 
     failNext(match, response, times = 1) {
       faults.push({ ...match, response, remaining: times });
+    },
+    holdResponse(match) {
+      let release!: () => void;
+      holds.push({ ...match, gate: new Promise<void>((resolve) => (release = resolve)) });
+      return release;
     },
     setDown(value) {
       down = value;

@@ -25,9 +25,9 @@ export interface SlashCommandFields {
   command?: string;
 }
 
-/** The form body of a slash command, with the fields Slack sends. */
-export function slashCommandBody(f: SlashCommandFields): string {
-  return new URLSearchParams({
+/** The fields Slack sends with a slash command (form-encoded over HTTP, a JSON payload over Socket Mode). */
+export function slashCommandPayload(f: SlashCommandFields): Record<string, string> {
+  return {
     token: "deprecated-verification-token",
     team_id: "T0FAKE",
     team_domain: "fake",
@@ -41,8 +41,11 @@ export function slashCommandBody(f: SlashCommandFields): string {
     is_enterprise_install: "false",
     response_url: f.responseUrl,
     trigger_id: f.triggerId ?? `${Date.now()}.${randomUUID()}`,
-  }).toString();
+  };
 }
+
+/** The form body of a slash command. */
+export const slashCommandBody = (f: SlashCommandFields): string => new URLSearchParams(slashCommandPayload(f)).toString();
 
 export interface ButtonFields {
   actionId: string;
@@ -55,8 +58,8 @@ export interface ButtonFields {
 }
 
 /** A `block_actions` interactivity payload for a button on a channel message. */
-export function buttonBody(f: ButtonFields): string {
-  const payload = {
+export function buttonPayload(f: ButtonFields): Record<string, unknown> {
+  return {
     type: "block_actions",
     user: { id: f.userId, username: f.userId.toLowerCase(), name: f.userId.toLowerCase(), team_id: "T0FAKE" },
     api_app_id: "A0MARIO",
@@ -71,8 +74,10 @@ export function buttonBody(f: ButtonFields): string {
     response_url: f.responseUrl,
     actions: [{ action_id: f.actionId, block_id: "mario_run", text: { type: "plain_text", text: "button" }, value: f.value, type: "button", action_ts: String(Date.now() / 1000) }],
   };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+/** The form body of a button press over HTTP: the payload as JSON in the form field `payload`. */
+export const buttonBody = (f: ButtonFields): string => new URLSearchParams({ payload: JSON.stringify(buttonPayload(f)) }).toString();
 
 export const formType = "application/x-www-form-urlencoded";
 

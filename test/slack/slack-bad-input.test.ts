@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { actionIds } from "../../src/slack/render-slack-run.js";
+import { addOrgMember } from "../fakes/github-org-routes.js";
 import { formType, postSigned, signSlackBody, slashCommandBody } from "../fakes/fake-slack-requests.js";
 import { repo, settle, waitFor } from "../support/test-mario.js";
 import { answerText, channel, signingSecret, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
@@ -107,6 +108,29 @@ describe("commands that cannot run", () => {
     expect(s.t.kube.pipelineRuns(ns)).toEqual([]);
   });
 
+  it("keeps the explicit user map working when Slack will not list a user group, and tells a group member why nothing ran", async () => {
+    s.slack.failNext("usergroups.users.list", { error: "missing_scope" }, 20);
+    const alice = await s.slash(`build image repo=${repo} pr=42`);
+    const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "alice's PipelineRun");
+    expect(run.metadata.annotations["mario.dev/requester"]).toBe("alice");
+    const dave = await s.slash(`build image repo=${repo} pr=42`, { user: users.dave });
+    const text = await answer(dave.responseUrl);
+    expect(text).toContain("I could not check whether you are in an allowed Slack user group (Slack answered `missing_scope` for the group `S0OPS`)");
+    expect(text).toContain("`usergroups:read`");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+    expect(s.slack.responses(alice.responseUrl)).toEqual([]);
+  });
+
+  it("when Slack keeps failing to list a user group (HTTP 500), a mapped user still acts and a group member is told after the retries", async () => {
+    s.slack.failNext("usergroups.users.list", { status: 500 }, 100);
+    await s.slash(`build image repo=${repo} pr=42`);
+    await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "alice's PipelineRun");
+    const dave = await s.slash(`build image repo=${repo} pr=42`, { user: users.dave });
+    expect(await answer(dave.responseUrl)).toMatch(/^Sorry, `\/mario build image repo=octo\/demo pr=42` failed: Slack usergroups\.users\.list failed: HTTP 500\. Please try again later\.$/);
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+  });
+
   it("answers invalid arguments with the problem and the Slack usage", async () => {
     const { responseUrl } = await s.slash(`build image tag=no;way repo=${repo} pr=42`);
     const text = await answer(responseUrl);
@@ -130,11 +154,45 @@ describe("buttons", () => {
     const { name, message } = await runningRun();
     const bob = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts, user: users.bob });
     expect(bob.status).toBe(200);
-    expect(await answer(bob.responseUrl)).toContain("needs write access to the repository `octo/demo`; you have read access (as GitHub user `bob`)");
+    expect(await answer(bob.responseUrl)).toContain("Cancelling `/build image` needs write access to the repository `octo/demo` or membership of `octo`; you have read access (as GitHub user `bob`) and are not a member of `octo`, so I did not do it.");
     const erin = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts, user: users.erin });
     expect(await answer(erin.responseUrl)).toContain("I don't know who you are on GitHub");
     await settle();
     expect(s.t.kube.pipelineRuns(ns)[0].spec.status).toBeUndefined();
+  });
+
+  it("lets Cancel follow the rule of /cancel on GitHub (trusted: write access or organization member), not the command's permission", async () => {
+    addOrgMember(s.t.github.state, "octo", "bob"); // read access only, but a member of octo
+    const { name, message } = await runningRun();
+    const bob = await s.press({ actionId: actionIds.cancel, value: `${ns}/${name}`, messageTs: message.ts, user: users.bob });
+    expect(await answer(bob.responseUrl)).toContain("Cancelling `/build image`");
+    await waitFor(() => s.t.kube.getPipelineRun(ns, name)?.spec.status === "Cancelled", "spec.status Cancelled");
+  });
+
+  it("refuses Retry pressed by someone without permission; nothing runs", async () => {
+    const { name, message } = await runningRun();
+    s.t.kube.finishRun(ns, name, { status: "False", reason: "Failed" });
+    await waitFor(() => s.t.github.state.checkRuns(repo).find((c) => c.status === "completed"), "run reported finished");
+    const bob = await s.press({ actionId: actionIds.retry, value: `${ns}/${name}`, messageTs: message.ts, user: users.bob });
+    expect(await answer(bob.responseUrl)).toContain("Retrying `/build image` needs write access to the repository `octo/demo`; you have read access (as GitHub user `bob`)");
+    const erin = await s.press({ actionId: actionIds.retry, value: `${ns}/${name}`, messageTs: message.ts, user: users.erin });
+    expect(await answer(erin.responseUrl)).toContain("I don't know who you are on GitHub");
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(1);
+  });
+
+  it("starts one run when Retry is pressed twice (each press has its own trigger id); the other press is told who retried", async () => {
+    const { name, message } = await runningRun();
+    s.t.kube.finishRun(ns, name, { status: "False", reason: "Failed" });
+    await waitFor(() => s.t.github.state.checkRuns(repo).find((c) => c.status === "completed"), "run reported finished");
+    const presses = [await s.press({ actionId: actionIds.retry, value: `${ns}/${name}`, messageTs: message.ts, user: users.alice })];
+    presses.push(await s.press({ actionId: actionIds.retry, value: `${ns}/${name}`, messageTs: message.ts, user: users.dave }));
+    await waitFor(() => s.t.kube.pipelineRuns(ns).length === 2, "the retried PipelineRun");
+    const told = await waitFor(() => presses.map((p) => answerText(s.slack, p.responseUrl)).find((text) => text), "the answer to the other press");
+    expect(told).toMatch(new RegExp(`^\`/build image\` was just retried by <@(${users.alice}|${users.dave})>; the new run has a message of its own\\.$`));
+    await settle();
+    expect(s.t.kube.pipelineRuns(ns)).toHaveLength(2);
+    expect(presses.filter((p) => answerText(s.slack, p.responseUrl))).toHaveLength(1);
   });
 
   it("answers Cancel on a finished run, and Retry on a running one, without touching the run", async () => {

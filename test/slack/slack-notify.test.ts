@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunRecord } from "../../src/runs/run-record.js";
+import type { RunState } from "../../src/runs/run-status.js";
 import { poolStore } from "../../src/merge-queue/pool-store.js";
 import { channelSettings } from "../../src/slack/channel-settings.js";
 import { createNotify } from "../../src/slack/notify.js";
@@ -28,7 +28,7 @@ describe("subscriptions through mario", () => {
     const bad = await s.slash(`subscribe ${repo} everything`);
     expect(await waitFor(() => answerText(s.slack, bad.responseUrl), "usage")).toContain("Say what to post: `failures`, `merges`, `all`");
     const ok = await s.slash(`subscribe ${repo} all`);
-    expect(await waitFor(() => answerText(s.slack, ok.responseUrl), "confirmation")).toContain("every run, failures and merges of `octo/demo`");
+    expect(await waitFor(() => answerText(s.slack, ok.responseUrl), "confirmation")).toContain("a live message for every run, every periodic result, and merges and removals from the merge queue of `octo/demo`");
 
     await s.t.comment("/build image tag=from-github");
     const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun");
@@ -46,6 +46,20 @@ describe("subscriptions through mario", () => {
     await s.t.comment("/build image tag=quiet");
     await waitFor(() => s.t.kube.pipelineRuns(ns).length === 2, "a second PipelineRun");
     await waitFor(() => s.t.github.state.checkRuns(repo).length === 2, "its check run");
+    expect(s.slack.messages(channel)).toHaveLength(1);
+  });
+
+  it("keeps who asked on the message when the mirror of a subscribed channel records the run before the slash command does", async () => {
+    s = await startSlackMario({ env: { KUBE_REQUEST_TIMEOUT_MS: "10000" } });
+    const subscribed = await s.slash(`subscribe ${repo} all`);
+    await waitFor(() => answerText(s.slack, subscribed.responseUrl), "subscribed");
+    // The PipelineRun exists (and is watched, reported and mirrored) while the command still waits for its answer.
+    const release = s.t.kube.holdResponse({ method: "POST", path: /\/pipelineruns$/ });
+    await s.slash(`build image repo=${repo} pr=42`);
+    const mirrored = await waitFor(() => s.slack.messages(channel)[0], "the mirrored message");
+    expect(blockText(mirrored.blocks)).toContain("Requested by @alice");
+    release();
+    await waitFor(() => blockText(s.slack.messages(channel)[0]!.blocks).includes(`Requested by <@${users.alice}>`), "the requester on the message");
     expect(s.slack.messages(channel)).toHaveLength(1);
   });
 
@@ -68,6 +82,22 @@ describe("subscriptions through mario", () => {
     expect(await waitFor(() => answerText(s.slack, nobody.responseUrl), "refusal")).toContain("I don't know who you are on GitHub");
     const unknown = await s.slash("status mario-build-1-ffffffffff");
     expect(await waitFor(() => answerText(s.slack, unknown.responseUrl), "unknown run")).toContain("I don't know a run called `mario-build-1-ffffffffff`");
+  });
+
+  it("`/mario status <log link>` finds a private repository's run from its signed link (?token=…)", async () => {
+    s = await startSlackMario();
+    s.t.github.state.addRepo(repo, { private: true });
+    await s.slash(`build image repo=${repo} pr=42`);
+    const name = (await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun")).metadata.name as string;
+    const message = await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    const link = new RegExp(`<(${publicUrl}/runs/${ns}/${name}\\?token=[^|>]+)\\|Logs>`).exec(blockText(message.blocks))?.[1];
+    expect(link).toBeDefined();
+    // As typed, and as Slack sends a link it recognized (<url>).
+    for (const typed of [link!, `<${link!}>`]) {
+      const status = await s.slash(`status ${typed}`, { user: users.bob });
+      const text = await waitFor(() => answerText(s.slack, status.responseUrl), "status");
+      expect(text).toContain(`Run \`${ns}/${name}\``);
+    }
   });
 
   it("`/mario queue` says clearly when the merge queue is not enabled", async () => {
@@ -139,27 +169,25 @@ describe("notify(event), the seam other features call", () => {
     const port = webSlack({ botToken: slack.botToken, apiUrl: slack.apiUrl });
     const sent = new Set<string>();
     // The queue's job id makes a repeated event a no-op; a Set stands in for it here.
-    const notify = createNotify({ channels, publicUrl, enqueue: async (job, id) => void (sent.has(id) || (sent.add(id), await port.postMessage(job.channel, job.message))) });
+    const notify = createNotify({ channels, enqueue: async (job, id) => void (sent.has(id) || (sent.add(id), await port.postMessage(job.channel, job.message))) });
     return notify;
   }
 
-  const failedRun = (pr: number): RunRecord => ({
-    meta: { namespace: ns, name: "mario-nightly-0-abc", installationId: 1, repo: { owner: "octo", name: "demo" }, pr, prUrl: "", headSha: "abc", verb: "nightly", commandLine: "/nightly", requester: "mario", checkName: "mario/nightly", createdAt: new Date().toISOString() },
-    status: { state: "failed", results: [] },
-    tasks: [],
-  });
+  const demo = { owner: "octo", name: "demo" };
+  const periodic = (state: RunState, name: string) => ({ kind: "periodic-result" as const, repo: demo, job: "nightly", state, logUrl: `${publicUrl}/runs/${ns}/${name}`, id: `${ns}/${name}` });
 
-  it("sends default-branch failures to `failures` and `all`, merges to `merges` and `all`, each once", async () => {
+  it("sends failed periodic jobs to `failures` and `all`, every other periodic result to `all`, merges to `merges` and `all`, each once", async () => {
     const notify = await setup();
-    await notify({ kind: "run-failed", run: failedRun(0) });
-    await notify({ kind: "run-failed", run: failedRun(0) });
-    await notify({ kind: "merged", repo: { owner: "octo", name: "demo" }, pr: 42, title: "Add a <feature>", sha: "abc123", url: "https://github.com/octo/demo/pull/42" });
-    await notify({ kind: "removed-from-queue", repo: { owner: "octo", name: "demo" }, pr: 43, reason: "the batch failed `unit`", id: "1" });
+    await notify(periodic("failed", "mario-nightly-0-abc"));
+    await notify(periodic("failed", "mario-nightly-0-abc"));
+    await notify(periodic("succeeded", "mario-nightly-0-def"));
+    await notify({ kind: "merged", repo: demo, pr: 42, title: "Add a <feature>", sha: "abc123", url: "https://github.com/octo/demo/pull/42" });
+    await notify({ kind: "removed-from-queue", repo: demo, pr: 43, reason: "the batch failed `unit`", id: "1" });
 
     const texts = (c: string) => slack.messages(c).map((m) => m.text);
-    expect(texts("C0FAIL")).toEqual([expect.stringContaining(`Failed*: \`/nightly\` in \`octo/demo\` — <${publicUrl}/runs/${ns}/mario-nightly-0-abc|logs>`)]);
+    expect(texts("C0FAIL")).toEqual([`❌ Periodic job \`nightly\` of \`octo/demo\`: *Failed* — <${publicUrl}/runs/${ns}/mario-nightly-0-abc|logs>`]);
     expect(texts("C0MERGE")).toEqual(["🔀 Merged <https://github.com/octo/demo/pull/42|octo/demo#42>: Add a &lt;feature&gt;", "⚠️ octo/demo#43 left the merge queue: the batch failed `unit`"]);
-    expect(texts("C0ALL")).toHaveLength(3);
+    expect(texts("C0ALL")).toHaveLength(4);
     expect(texts("C0QUIET")).toEqual([]);
   });
 });

@@ -87,11 +87,12 @@ describe("/mario build image tag=mario repo=octo/demo pr=42", () => {
     expect(s.t.github.requestsFor("repos/get-collaborator-permission-level").map((r) => r.path)).not.toContainEqual(expect.stringContaining("slack"));
   });
 
-  it("Cancel stops a running run (spec.status Cancelled) and the message ends as cancelled with Retry", async () => {
+  it("Cancel stops a running run (spec.status Cancelled), keeps what its running step logged, and the message ends as cancelled with Retry", async () => {
     await s.slash(`build image repo=${repo} pr=42`);
     const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun");
     const name: string = run.metadata.name;
-    s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });
+    s.t.kube.startRun(ns, name, { tasks: [{ name: "build", steps: ["build-and-push"] }] });
+    s.t.kube.appendLog(ns, s.t.kube.taskRuns(ns)[0].status.podName, "step-build-and-push", "pushed layer 1 of 3\n");
     const message = await waitFor(() => {
       const m = s.slack.messages(channel)[0];
       return m && blockText(m.blocks).includes("Running") ? m : undefined;
@@ -106,5 +107,12 @@ describe("/mario build image tag=mario repo=octo/demo pr=42", () => {
       return blockText(m.blocks).includes("Cancelled") ? m : undefined;
     }, "cancelled message");
     expect(buttons(cancelled.blocks)).toEqual([actionIds.retry]);
+    // Tekton deleted the pods of the cancelled run; the log page still has what the step wrote before.
+    expect(s.t.kube.pods(ns)).toEqual([]);
+    const page = await waitFor(async () => {
+      const text = await (await fetch(`${s.t.mario.url}/runs/${ns}/${name}`)).text();
+      return text.includes("pushed layer 1 of 3") ? text : undefined;
+    }, "the log up to the cancel");
+    expect(page).toContain("The run was cancelled; this is the log up to the cancel");
   });
 });

@@ -3,7 +3,8 @@ import { parse, stringify } from "yaml";
 import { join } from "node:path";
 import { packageRoot } from "../../src/package-root.js";
 import { startFakeSlack, type FakeSlack } from "../fakes/fake-slack.js";
-import { buttonBody, formType, postSigned, signSlackBody, slashCommandBody, type ButtonFields } from "../fakes/fake-slack-requests.js";
+import { buttonBody, buttonPayload, formType, postSigned, signSlackBody, slashCommandBody, slashCommandPayload, type ButtonFields } from "../fakes/fake-slack-requests.js";
+import type { SocketAck } from "../fakes/fake-slack-socket.js";
 import { startTestMario, type TestMario } from "../support/test-mario.js";
 
 export const signingSecret = "test-slack-signing-secret";
@@ -33,21 +34,40 @@ export interface SlackMario {
   /** Types `/mario <text>` in a channel; returns the HTTP answer and the response_url the answer goes to. */
   slash(text: string, opts?: { user?: string; channel?: string; triggerId?: string }): Promise<{ status: number; text: string; responseUrl: string }>;
   /** Presses a button of a run message. */
-  press(fields: Omit<ButtonFields, "responseUrl" | "userId" | "channelId"> & { user?: string; channel?: string }): Promise<{ status: number; responseUrl: string }>;
+  press(fields: PressFields): Promise<{ status: number; responseUrl: string }>;
+  /** The same over Socket Mode: an envelope on the app's socket; resolves with mario's ack. */
+  socket: {
+    slash(text: string, opts?: { user?: string; channel?: string }): Promise<{ ack: SocketAck; responseUrl: string }>;
+    press(fields: PressFields): Promise<{ ack: SocketAck; responseUrl: string }>;
+  };
   close(): Promise<void>;
 }
 
-/** The real mario with Slack configured, against the fake Slack, GitHub and Kubernetes. */
+type PressFields = Omit<ButtonFields, "responseUrl" | "userId" | "channelId"> & { user?: string; channel?: string };
+
+/**
+ * The real mario with Slack configured, against the fake Slack, GitHub and Kubernetes. `replicaOf`: another
+ * replica on the same fakes, Redis prefix and config; closing it closes only that mario.
+ */
 export async function startSlackMario(
-  opts: { config?: string; retryAttempts?: number; socketMode?: boolean; env?: Record<string, string>; configure?: (config: Record<string, Record<string, unknown>>) => void } = {},
+  opts: {
+    config?: string;
+    retryAttempts?: number;
+    socketMode?: boolean;
+    env?: Record<string, string>;
+    configure?: (config: Record<string, Record<string, unknown>>) => void;
+    replicaOf?: SlackMario;
+  } = {},
 ): Promise<SlackMario> {
-  const slack = await startFakeSlack();
+  const shared = opts.replicaOf;
+  const slack = shared?.slack ?? (await startFakeSlack());
   slack.addChannel(channel);
   slack.setUserGroup("S0OPS", [users.dave]);
   // The repository's own config, plus the Slack section (and whatever a test changes).
   const config = { ...parse(readFileSync(join(packageRoot, "config", "mario.yaml"), "utf8")), ...parse(opts.config ?? slackSection) };
   opts.configure?.(config);
   const t = await startTestMario({
+    replicaOf: shared?.t,
     config: stringify(config),
     env: {
       ...(opts.socketMode ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: signingSecret }),
@@ -73,9 +93,19 @@ export async function startSlackMario(
       const res = await postSigned(events, signSlackBody(signingSecret, body, formType));
       return { status: res.status, responseUrl };
     },
+    socket: {
+      async slash(text, o = {}) {
+        const responseUrl = slack.responseUrl();
+        return { ack: await slack.socket.send("slash_commands", slashCommandPayload({ text, userId: o.user ?? users.alice, channelId: o.channel ?? channel, responseUrl })), responseUrl };
+      },
+      async press(f) {
+        const responseUrl = slack.responseUrl();
+        return { ack: await slack.socket.send("interactive", buttonPayload({ ...f, userId: f.user ?? users.alice, channelId: f.channel ?? channel, responseUrl })), responseUrl };
+      },
+    },
     async close() {
       await t.close();
-      await slack.close();
+      if (!shared) await slack.close();
     },
   };
 }
