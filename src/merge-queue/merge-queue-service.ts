@@ -133,7 +133,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
         now: () => Date.now(),
         sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
         lease,
-        requiredJobs: (p: PoolKey) => requiredJobContexts(o.config as { jobs?: unknown }, p),
+        requiredJobs: (p: PoolKey) => requiredJobContexts(o.config, p),
         onHistory: o.onHistory,
       };
       for (let i = 0; i < 20 && !stopped; i++) {

@@ -120,7 +120,10 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
           const id = `${namespace}/${name}`;
           await notify({ kind: "periodic-result", repo: run.meta.repo, job: run.meta.job ?? run.meta.verb, state: run.status.state, logUrl: runLogUrl(w.settings.publicUrl, run.meta), id });
         }
-      } else if (run.meta.pr === 0) await notify({ kind: "run-failed", run });
+      } else if (run.meta.pr === 0 && run.meta.kind !== "staging") {
+        // Not staging runs: their failures are the merge queue's business, told as "removed from the queue".
+        await notify({ kind: "run-failed", run });
+      }
     },
     notify,
     async close() {

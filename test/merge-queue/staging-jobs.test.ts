@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { publicUrl, repo, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { ns, playRun } from "../lifecycle/lifecycle-support.js";
+import { loadWebhookExample } from "../fakes/fake-github.js";
+import { renderRepo } from "../fakes/github-render.js";
+import { queueStatus, send, sendPullRequest, stagingRuns } from "./queue-support.js";
+
+let t: TestMario | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+/** One required job (unit-tests) and one limited to docs/** (required only if present: never run on staging). */
+const config = (extra = "") => `
+defaults:
+  namespace: ${ns}
+jobs:
+  - name: unit-tests
+    repos: ["octo/demo"]
+    branches: "^main$"
+    pipeline:
+      pipelineRef: { name: mario-unit-tests }
+      params:
+        GIT_URL: "{{repo.cloneUrl}}"
+        GIT_REVISION: "{{pr.headSha}}"
+  - name: docs
+    repos: ["octo/demo"]
+    paths: ["docs/**"]
+    pipeline:
+      pipelineRef: { name: mario-docs }
+mergeQueue:
+  mergeRetryBaseMs: 20
+  reconcileMinutes: 0
+${extra}`;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- fake PipelineRuns are free-form JSON */
+const kindOf = (r: any) => r.metadata.labels["mario.dev/kind"];
+const revision = (r: any) => r.spec.params.find((p: any) => p.name === "GIT_REVISION")?.value as string;
+const runs = (t: TestMario, kind: string): any[] => t.kube.pipelineRuns(ns).filter((r: any) => kindOf(r) === kind);
+/* eslint-enable @typescript-eslint/no-explicit-any */
+const merged = (n: number) => t!.github.state.pullRequest(repo, n).merged;
+const prsOf = (t: TestMario, sha: string) => [...t.github.state.git.commit(repo, sha).content.keys()].sort((a, b) => a - b);
+
+/** PRs labelled lgtm + approved; their presubmit unit-tests run (pull_request.opened) and pass on their heads. */
+async function readyPrs(t: TestMario, numbers: number[]) {
+  const s = t.github.state;
+  const base = s.newSha();
+  s.git.setBranch(repo, "main", base);
+  for (const n of numbers) {
+    s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: ["lgtm", "approved"], base: { sha: base, ref: "main" } });
+    await sendPullRequest(t, n, "opened");
+  }
+  const presubmits = await waitFor(() => (runs(t, "job").length >= numbers.length ? runs(t, "job") : undefined), "presubmit runs on the PR heads");
+  for (const r of presubmits) playRun(t, r.metadata.name, "Succeeded");
+}
+
+/** Plays Tekton for every staging PipelineRun: fails those whose staging commit contains a PR `bad` names. */
+function playStaging(t: TestMario, bad: (prs: number[]) => boolean) {
+  const played = new Set<string>();
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      for (const r of runs(t, "staging")) {
+        if (played.has(r.metadata.name) || r.spec.status) continue; // cancelled runs are not played
+        played.add(r.metadata.name);
+        playRun(t, r.metadata.name, bad(prsOf(t, revision(r))) ? "Failed" : "Succeeded", "FAIL: TestThing\n");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  };
+  void loop();
+  return { stop: () => (stopped = true), played };
+}
+
+/** Someone pushed to main: its head moves to a new commit and the push webhook tells mario. */
+function pushToMain(t: TestMario) {
+  const sha = t.github.state.newSha();
+  t.github.state.git.setBranch(repo, "main", sha);
+  const payload = loadWebhookExample("push");
+  return send(t, "push", { ...payload, ref: "refs/heads/main", before: "0".repeat(40), after: sha, deleted: false, repository: renderRepo({ base: t.github.url, state: t.github.state }, t.github.state.repo(repo)) });
+}
+
+describe("mario's required jobs on the merge queue's staging commits", () => {
+  it("runs them as PipelineRuns on the staging sha, reports mario/<job> there and merges when they pass", async () => {
+    t = await startTestMario({ config: config() });
+    await readyPrs(t, [1, 2]);
+    const staging = await waitFor(() => stagingRuns(t!).find((r) => r.prs.length === 2), "a staging commit with both PRs");
+    const run = await waitFor(() => runs(t!, "staging").find((r) => revision(r) === staging.sha), "a unit-tests run on the staging commit");
+    expect(run.metadata.labels["mario.dev/command"]).toBe("unit-tests");
+    expect(run.spec.params).toContainEqual({ name: "GIT_URL", value: expect.stringContaining("octo/demo") });
+    // Only the required job without paths runs there, and nothing merged before it passed.
+    expect(runs(t, "staging").every((r) => r.metadata.labels["mario.dev/command"] === "unit-tests")).toBe(true);
+    const check = await waitFor(() => t!.github.state.checkRuns(repo, staging.sha).find((c) => c.name === "mario/unit-tests"), "check run on the staging commit");
+    expect(check.detailsUrl).toBe(`${publicUrl}/runs/${ns}/${run.metadata.name}`);
+    expect(merged(1) || merged(2)).toBe(false);
+    await waitFor(() => queueStatus(t!, 2)?.description === "In merge queue, position 2 of 2", "#2 waits in line");
+
+    const ci = playStaging(t, () => false);
+    await waitFor(() => merged(1) && merged(2), "both PRs merged", 15_000);
+    ci.stop();
+    const completed = t.github.state.checkRuns(repo, staging.sha).find((c) => c.name === "mario/unit-tests")!;
+    expect(completed).toMatchObject({ status: "completed", conclusion: "success" });
+    t.github.assertNoViolations();
+  });
+
+  it("removes a PR whose staging run fails alone, with a comment naming the job and linking mario's run page", async () => {
+    // One run at a time: #1 and #2 are tested as one batch, which fails and is split.
+    t = await startTestMario({ config: config("  maxInFlight: 1\n") });
+    await readyPrs(t, [1, 2]);
+    const ci = playStaging(t, (prs) => prs.includes(2));
+    await waitFor(() => merged(1), "#1 merged", 20_000);
+    const comment = await waitFor(() => t!.github.state.comments(repo, 2).find((c) => c.body.includes("left the merge queue")), "#2's comment", 20_000);
+    ci.stop();
+    expect(merged(2)).toBe(false);
+    expect(comment.body).toContain("`mario/unit-tests`");
+    // The link is the run page of the staging run that failed with #2 in it (#1 then passed alone, so the
+    // queue knows #2 is the culprit without testing it again).
+    const link = /\[log\]\(([^)]+)\)/.exec(comment.body)?.[1];
+    const failedRun = runs(t, "staging").find((r) => link === `${publicUrl}/runs/${ns}/${r.metadata.name}`);
+    expect(failedRun, `${link} is the page of a staging run`).toBeDefined();
+    expect(prsOf(t, revision(failedRun))).toContain(2);
+    expect(t.github.state.checkRuns(repo, revision(failedRun)).find((c) => c.name === "mario/unit-tests")).toMatchObject({ status: "completed", conclusion: "failure" });
+    const status = await waitFor(() => (queueStatus(t!, 2)?.state === "failure" ? queueStatus(t!, 2) : undefined), "#2's failure status");
+    expect(status.description).toBe("Job mario/unit-tests failed in the merge queue; push a fix");
+    // #1 was never removed, and #2 was never merged into main.
+    expect(t.github.state.comments(repo, 1).some((c) => c.body.includes("left the merge queue"))).toBe(false);
+    expect(prsOf(t, t.github.state.git.branch(repo, "main")!)).toEqual([1]);
+    t.github.assertNoViolations();
+  });
+
+  it("cancels the staging PipelineRuns (spec.status Cancelled) when the base moves, and retests on the new base", async () => {
+    t = await startTestMario({ config: config("  maxInFlight: 1\n") });
+    await readyPrs(t, [1, 2]);
+    const first = await waitFor(() => runs(t!, "staging")[0], "a staging run");
+    const firstSha = revision(first);
+    await pushToMain(t);
+    await waitFor(() => t!.kube.pipelineRuns(ns).find((r) => r.metadata.name === first.metadata.name)?.spec.status === "Cancelled", "the staging run cancelled");
+    await waitFor(() => !stagingRuns(t!).some((r) => r.sha === firstSha), "its staging branch deleted");
+    // Reported as cancelled on the old staging commit, not as failed.
+    await waitFor(() => t!.github.state.checkRuns(repo, firstSha).find((c) => c.conclusion === "cancelled"), "cancelled check run");
+    const ci = playStaging(t, () => false);
+    await waitFor(() => merged(1) && merged(2), "both PRs merged after a retest on the new base", 15_000);
+    ci.stop();
+    expect(runs(t, "staging").filter((r) => !r.spec.status).every((r) => revision(r) !== firstSha)).toBe(true);
+    t.github.assertNoViolations();
+  });
+});
