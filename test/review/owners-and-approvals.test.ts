@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { queueConfig } from "../merge-queue/queue-support.js";
+
+let t: TestMario | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+const labels = () => t!.github.state.labelsOn(repo, 42);
+const lastComment = () => t!.github.state.comments(repo, 42).at(-1)?.body ?? "";
+
+describe("OWNERS", () => {
+  it("are read from the base branch: a PR that adds its author to OWNERS does not approve itself", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const s = t.github.state;
+    const pr = s.pullRequest(repo, 42);
+    s.git.setFile(repo, "OWNERS", "approvers: [alice]\n");
+    // The PR's head changes OWNERS to make carol, its author, an approver.
+    s.git.setFile(repo, "OWNERS", "approvers: [alice, carol]\n", pr.head.ref);
+    pr.files = [
+      { filename: "OWNERS", status: "modified", additions: 1, deletions: 1 },
+      { filename: "src/app.ts", status: "modified", additions: 1, deletions: 0 },
+    ];
+    await t.comment("/approve", { user: "carol" });
+    await waitFor(() => lastComment().includes("NOT APPROVED"), "notification comment");
+    expect(lastComment()).toContain("`OWNERS`: @alice");
+    expect(labels()).not.toContain("approved");
+    await t.comment("/approve", { user: "alice" });
+    await waitFor(() => labels().includes("approved"), "approved by the base branch's approver");
+    await settle(200);
+    t.github.assertNoViolations();
+  });
+});
