@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
-import { queueConfig } from "../merge-queue/queue-support.js";
+import { fakeCi, queueConfig, queueStatus, seedReadyPrs, sendPullRequest, sendStatus } from "../merge-queue/queue-support.js";
 
 let t: TestMario | undefined;
 afterEach(async () => {
@@ -30,6 +30,23 @@ describe("OWNERS", () => {
     await t.comment("/approve", { user: "alice" });
     await waitFor(() => labels().includes("approved"), "approved by the base branch's approver");
     await settle(200);
+    t.github.assertNoViolations();
+  });
+});
+
+describe("label names from review.labels", () => {
+  it("a renamed hold label keeps a PR out of the merge queue (blockingLabels follow review.labels)", async () => {
+    t = await startTestMario({ config: `${queueConfig()}review:\n  labels:\n    hold: on-hold\n` });
+    await seedReadyPrs(t, [1, 2], { green: false });
+    await t.comment("/hold", { user: "bob", prNumber: 1 });
+    await waitFor(() => t!.github.state.labelsOn(repo, 1).includes("on-hold"), "the custom hold label");
+    await sendPullRequest(t, 1, "labeled");
+    const ci = fakeCi(t, () => false);
+    for (const n of [1, 2]) await sendStatus(t, t.github.state.pullRequest(repo, n).head.sha, "success");
+    await waitFor(() => t!.github.state.pullRequest(repo, 2).merged, "#2 merged");
+    await waitFor(() => queueStatus(t!, 1)?.description === "Should not have on-hold label", "#1 told why it waits");
+    ci.stop();
+    expect(t.github.state.pullRequest(repo, 1).merged).toBe(false);
     t.github.assertNoViolations();
   });
 });
