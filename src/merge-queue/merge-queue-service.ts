@@ -4,7 +4,7 @@ import type { MarioConfig } from "../config/config-schema.js";
 import type { ContextResult, GitHubForInstallation, PullRequestInfo } from "../github/github-port.js";
 import { permissionAtLeast } from "../github/permission.js";
 import { updateApproval } from "../review/approvals.js";
-import { addManagedLabel, labelSpecs } from "../review/review-labels.js";
+import { addManagedLabel, forgetLabel, labelSpecs } from "../review/review-labels.js";
 import type { Lease } from "../work/lease.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
 import { planMario } from "./plan-pool.js";
@@ -19,7 +19,7 @@ export interface MergeQueueEvent {
   installationId: number;
   owner: string;
   repo: string;
-  kind: "pull_request" | "review" | "status" | "push";
+  kind: "pull_request" | "review" | "status" | "push" | "label-deleted";
   action?: string;
   pr?: PullRequestInfo;
   /** pull_request.synchronize: the head before the push. */
@@ -31,6 +31,8 @@ export interface MergeQueueEvent {
   /** push: the branch and its new head. */
   branch?: string;
   after?: string;
+  /** label-deleted: the label's name. */
+  label?: string;
 }
 
 export interface MergeQueueOptions {
@@ -76,6 +78,8 @@ export function createMergeQueue(o: MergeQueueOptions) {
     } else if (e.kind === "status" && e.sha && e.contexts) {
       await store.recordContexts(e.owner, e.repo, e.sha, e.contexts, false);
       for (const id of await store.pools()) if (id.startsWith(`${e.owner}/${e.repo}:`)) await touch(parsePoolId(id)!, e.installationId);
+    } else if (e.kind === "label-deleted" && e.label) {
+      await forgetLabel(o.redis, o.prefix, { owner: e.owner, name: e.repo }, e.label);
     } else if (e.kind === "push" && e.branch && e.after) {
       const pool = poolOf(e.branch);
       if (!inScope(e.branch)) return;

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
-import { fakeCi, queueConfig, queueStatus, seedReadyPrs, sendPullRequest, sendStatus } from "../merge-queue/queue-support.js";
+import { faults, loadWebhookExample } from "../fakes/fake-github.js";
+import { renderRepo } from "../fakes/github-render.js";
+import { fakeCi, queueConfig, queueStatus, seedReadyPrs, send, sendPullRequest, sendStatus } from "../merge-queue/queue-support.js";
 
 let t: TestMario | undefined;
 afterEach(async () => {
@@ -47,6 +49,39 @@ describe("label names from review.labels", () => {
     await waitFor(() => queueStatus(t!, 1)?.description === "Should not have on-hold label", "#1 told why it waits");
     ci.stop();
     expect(t.github.state.pullRequest(repo, 1).merged).toBe(false);
+    t.github.assertNoViolations();
+  });
+});
+
+describe("managed labels", () => {
+  const lgtmLabel = () => t!.github.state.repoLabels(repo).find((l) => l.name === "lgtm");
+
+  it("get their colour and description even when the first attempt to create them failed", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    t.github.failNext({ operationId: "issues/create-label" }, faults.badGateway());
+    await t.comment("/lgtm", { user: "alice" });
+    await waitFor(() => labels().includes("lgtm"), "lgtm added on a retry");
+    expect(lgtmLabel()).toMatchObject({ color: "15dd18", description: expect.stringContaining("Looks good to me") });
+    expect(t.github.requestsFor("issues/create-label").length).toBeGreaterThanOrEqual(2);
+    t.github.assertNoViolations();
+  });
+
+  it("are created again, with their colour, after someone deleted them (label.deleted)", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const s = t.github.state;
+    s.addPullRequest(repo, { number: 43, user: "carol" });
+    await t.comment("/lgtm", { user: "alice" });
+    await waitFor(() => labels().includes("lgtm"), "lgtm added");
+    // Someone deletes the label from the repository; GitHub removes it from every PR and says so.
+    const deleted = lgtmLabel()!;
+    s.repo(repo).labels.delete("lgtm");
+    s.pullRequest(repo, 42).labels = s.pullRequest(repo, 42).labels.filter((l) => l !== "lgtm");
+    const payload = loadWebhookExample("label", "deleted");
+    await send(t, "label", { ...payload, label: { ...payload.label, id: deleted.id, name: "lgtm", color: deleted.color }, repository: renderRepo({ base: t.github.url, state: s }, s.repo(repo)) });
+    await settle(300);
+    await t.comment("/lgtm", { user: "alice", prNumber: 43 });
+    await waitFor(() => s.labelsOn(repo, 43).includes("lgtm"), "lgtm on #43");
+    expect(lgtmLabel()).toMatchObject({ color: "15dd18", description: expect.stringContaining("Looks good to me") });
     t.github.assertNoViolations();
   });
 });
