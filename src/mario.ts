@@ -157,6 +157,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     github,
     log,
     ci: staging.ci,
+    permission,
     onHistory: async (pool, entries) => {
       const poolName = `${pool.owner}/${pool.repo}:${pool.branch}`;
       const repo = { owner: pool.owner, name: pool.repo };

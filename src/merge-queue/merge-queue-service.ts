@@ -6,6 +6,7 @@ import { permissionAtLeast } from "../github/permission.js";
 import { updateApproval } from "../review/approvals.js";
 import { addManagedLabel, forgetLabel, labelSpecs } from "../review/review-labels.js";
 import type { Lease } from "../work/lease.js";
+import type { PermissionLookup } from "../work/permission-cache.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
 import { planMario } from "./plan-pool.js";
 import { poolStore } from "./pool-store.js";
@@ -42,6 +43,8 @@ export interface MergeQueueOptions {
   github: GitHubForInstallation;
   log: Logger;
   ci?: QueueCi;
+  /** Repository permissions, cached (the same lookup commands use); default: asked from GitHub each time. */
+  permission?: PermissionLookup;
   /** How often the driver looks for pools marked by other replicas (ms). */
   pollMs?: number;
   onHistory?: SyncDeps["onHistory"];
@@ -102,7 +105,10 @@ export function createMergeQueue(o: MergeQueueOptions) {
     pr.labels = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
   }
 
-  /** An approving review acts as `/lgtm` and `/approve`; "request changes" removes `lgtm`. */
+  /**
+   * An approving review acts as `/lgtm` and `/approve`; "request changes" acts as `/lgtm cancel`. Both need what
+   * `/lgtm` needs: write access (anyone may review, so a review alone must not move the label).
+   */
   async function applyReview(e: MergeQueueEvent): Promise<void> {
     const pr = e.pr!;
     const { user, state } = e.review!;
@@ -110,9 +116,10 @@ export function createMergeQueue(o: MergeQueueOptions) {
     const repo = { owner: e.owner, name: e.repo };
     const lgtm = labelSpecs(o.config.review.labels).lgtm;
     const has = pr.labels.some((l) => l.toLowerCase() === lgtm.name.toLowerCase());
-    if (state === "approved" && user.toLowerCase() !== pr.author.toLowerCase() && !has && permissionAtLeast(await gh.getPermission(repo, user), "write")) {
+    const mayLgtm = async () => permissionAtLeast(await (o.permission ? o.permission(gh, repo, user) : gh.getPermission(repo, user)), "write");
+    if (state === "approved" && user.toLowerCase() !== pr.author.toLowerCase() && !has && (await mayLgtm())) {
       await addManagedLabel(gh, o.redis, o.prefix, repo, pr.number, lgtm);
-    } else if (state === "changes_requested" && has) {
+    } else if (state === "changes_requested" && has && (await mayLgtm())) {
       await gh.removeLabel(repo, pr.number, lgtm.name);
     }
     if (state === "approved" || state === "changes_requested") await updateApproval(review, gh, repo, pr);

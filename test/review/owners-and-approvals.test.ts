@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
 import { faults, loadWebhookExample } from "../fakes/fake-github.js";
 import { renderRepo } from "../fakes/github-render.js";
-import { fakeCi, queueConfig, queueStatus, seedReadyPrs, send, sendPullRequest, sendStatus } from "../merge-queue/queue-support.js";
+import { fakeCi, queueConfig, queueStatus, seedReadyPrs, send, sendPullRequest, sendReview, sendStatus } from "../merge-queue/queue-support.js";
 
 let t: TestMario | undefined;
 afterEach(async () => {
@@ -82,6 +82,22 @@ describe("managed labels", () => {
     await t.comment("/lgtm", { user: "alice", prNumber: 43 });
     await waitFor(() => s.labelsOn(repo, 43).includes("lgtm"), "lgtm on #43");
     expect(lgtmLabel()).toMatchObject({ color: "15dd18", description: expect.stringContaining("Looks good to me") });
+    t.github.assertNoViolations();
+  });
+});
+
+describe("reviews", () => {
+  it("'request changes' removes lgtm only from someone who may /lgtm (write access)", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    await t.comment("/lgtm", { user: "alice" });
+    await waitFor(() => labels().includes("lgtm"), "lgtm added");
+    const notices = () => t!.github.state.comments(repo, 42).filter((c) => c.body.includes("NOT APPROVED")).length + t!.github.requestsFor("issues/update-comment").length;
+    await sendReview(t, 42, "bob", "changes_requested"); // read access only
+    await waitFor(() => notices() > 0, "bob's review handled");
+    await settle(300);
+    expect(labels()).toContain("lgtm");
+    await sendReview(t, 42, "alice", "changes_requested");
+    await waitFor(() => !labels().includes("lgtm"), "lgtm removed by a collaborator's review");
     t.github.assertNoViolations();
   });
 });
