@@ -101,3 +101,50 @@ describe("reviews", () => {
     t.github.assertNoViolations();
   });
 });
+
+describe("each person's latest command or review wins", () => {
+  /** alice approves everything (OWNERS at the root); the PR changes one file. */
+  async function ownersMario() {
+    t = await startTestMario({ config: queueConfig() });
+    t.github.state.git.setFile(repo, "OWNERS", "approvers: [alice]\n");
+    t.github.state.pullRequest(repo, 42).files = [{ filename: "src/app.ts", status: "modified", additions: 1, deletions: 0 }];
+    return t;
+  }
+  const notice = () => t!.github.state.comments(repo, 42).find((c) => c.body.includes("APPROVED"));
+
+  it("an approving review by an OWNERS approver adds approved", async () => {
+    t = await ownersMario();
+    await sendReview(t, 42, "alice", "approved");
+    await waitFor(() => labels().includes("approved"), "approved from the review");
+    expect(labels()).toContain("lgtm");
+    await waitFor(() => notice()?.body.startsWith("**APPROVED**"), "the notification says APPROVED");
+    t.github.assertNoViolations();
+  });
+
+  it("review, then command: a later /approve outranks an earlier 'request changes'", async () => {
+    t = await ownersMario();
+    await sendReview(t, 42, "alice", "changes_requested");
+    await waitFor(() => notice()?.body.includes("NOT APPROVED"), "not approved after the review");
+    await t.comment("/approve", { user: "alice" });
+    await waitFor(() => labels().includes("approved"), "approved by the later command");
+    t.github.assertNoViolations();
+  });
+
+  it("command, then review: a /approve written before 'request changes' loses, even when handled after it", async () => {
+    t = await ownersMario();
+    const written = new Date(Date.now() - 60_000).toISOString();
+    await sendReview(t, 42, "alice", "changes_requested");
+    await waitFor(() => notice()?.body.includes("NOT APPROVED"), "not approved after the review");
+    // The comment was written a minute before the review; its job only now runs (a late delivery, a retry).
+    // Its /hold, handled right after its /approve, shows when the comment has been handled.
+    await t.comment("/approve\n/hold", { user: "alice", createdAt: written });
+    await waitFor(() => labels().includes("do-not-merge/hold"), "the late comment handled");
+    await settle(200);
+    expect(labels()).not.toContain("approved");
+    expect(notice()?.body).toContain("NOT APPROVED");
+    // A command written now does count: the earlier one was handled, it just lost.
+    await t.comment("/approve", { user: "alice" });
+    await waitFor(() => labels().includes("approved"), "approved by a fresh command");
+    t.github.assertNoViolations();
+  });
+});
