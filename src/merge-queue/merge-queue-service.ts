@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { ContextResult, GitHubForInstallation, PullRequestInfo } from "../github/github-port.js";
 import { permissionAtLeast } from "../github/permission.js";
-import { updateApproval } from "../review/approvals.js";
+import { reevaluateApproval, updateApproval } from "../review/approvals.js";
 import { addManagedLabel, forgetLabel, labelSpecs } from "../review/review-labels.js";
 import type { Lease } from "../work/lease.js";
 import type { PermissionLookup } from "../work/permission-cache.js";
@@ -73,6 +73,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     if (e.kind === "pull_request" && e.pr) {
       const pool = poolOf(e.pr.base.ref);
       if (e.action === "synchronize" && e.before) await dropLgtmOnPush(e, e.before);
+      if (e.action === "opened" || e.action === "synchronize" || e.action === "reopened") await reevaluate(e);
       if (inScope(pool.branch)) await store.putPr(pool, e.pr);
       await touch(pool, e.installationId);
     } else if (e.kind === "review" && e.pr && e.review) {
@@ -103,6 +104,16 @@ export function createMergeQueue(o: MergeQueueOptions) {
     await gh.removeLabel(repo, pr.number, label);
     await gh.createComment(repo, pr.number, `New changes are detected. The \`${label}\` label has been removed; a reviewer can add it again with \`/lgtm\`.`);
     pr.labels = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
+  }
+
+  /** The files changed: `approved` is worked out again (and the snapshot shows the label as it now is). */
+  async function reevaluate(e: MergeQueueEvent): Promise<void> {
+    const pr = e.pr!;
+    const result = await reevaluateApproval(review, await o.github(e.installationId), { owner: e.owner, name: e.repo }, pr);
+    if (!result) return;
+    const label = o.config.review.labels.approved;
+    const others = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
+    pr.labels = result.approved ? [...others, label] : others;
   }
 
   /**

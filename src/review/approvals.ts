@@ -87,6 +87,17 @@ export async function updateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRe
   return { approved, text };
 }
 
+/**
+ * After the PR's files changed (opened, pushed to, reopened): approval is worked out again, so a push touching
+ * files under other OWNERS files loses `approved` and the notification says who still needs to approve. PRs
+ * nobody approved yet (no label, no notification) cost nothing.
+ */
+export async function reevaluateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRef, pr: PullRequestInfo): Promise<{ approved: boolean } | undefined> {
+  const label = d.review.labels.approved.toLowerCase();
+  if (!pr.labels.some((l) => l.toLowerCase() === label) && !(await d.redis.exists(noticeKey(d, repo, pr.number)))) return undefined;
+  return updateApproval(d, gh, repo, pr);
+}
+
 /** The one notification comment: created once, edited only when its text changed. */
 async function upsertNotice(d: ReviewDeps, gh: GitHubPort, repo: RepoRef, pr: number, text: string): Promise<void> {
   const key = noticeKey(d, repo, pr);

@@ -148,3 +148,42 @@ describe("each person's latest command or review wins", () => {
     t.github.assertNoViolations();
   });
 });
+
+describe("approval after a push", () => {
+  it("is worked out again: a push touching files under other OWNERS removes approved and updates the one notification", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const s = t.github.state;
+    s.git.setFile(repo, "OWNERS", "approvers: [erin]\n");
+    s.git.setFile(repo, "web/OWNERS", "approvers: [alice]\n");
+    const pr = s.pullRequest(repo, 42);
+    pr.files = [{ filename: "web/page.ts", status: "modified", additions: 1, deletions: 0 }];
+    await t.comment("/approve", { user: "alice" });
+    await waitFor(() => labels().includes("approved"), "approved by web/OWNERS");
+    const notice = await waitFor(() => s.comments(repo, 42).find((c) => c.body.startsWith("**APPROVED**")), "notification");
+    // The push adds a file only the root OWNERS (erin) may approve.
+    const before = pr.head.sha;
+    s.pushToPullRequest(repo, 42);
+    pr.files = [...pr.files, { filename: "api/server.ts", status: "added", additions: 10, deletions: 0 }];
+    await sendPullRequest(t, 42, "synchronize", { before });
+    await waitFor(() => !labels().includes("approved"), "approved removed");
+    await waitFor(() => s.comment(notice.id)!.body.includes("NOT APPROVED"), "the same notification edited");
+    expect(s.comment(notice.id)!.body).toContain("`OWNERS`: @erin");
+    expect(s.comments(repo, 42).filter((c) => c.body.includes("APPROVED"))).toHaveLength(1);
+    // erin's approval restores it.
+    await t.comment("/approve", { user: "erin" });
+    await waitFor(() => labels().includes("approved"), "approved again");
+    t.github.assertNoViolations();
+  });
+
+  it("costs nothing on a PR nobody approved", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const s = t.github.state;
+    const before = s.pullRequest(repo, 42).head.sha;
+    s.pushToPullRequest(repo, 42);
+    await sendPullRequest(t, 42, "synchronize", { before });
+    await settle(500);
+    expect(t.github.requestsFor("pulls/list-files")).toEqual([]);
+    expect(s.comments(repo, 42)).toEqual([]);
+    t.github.assertNoViolations();
+  });
+});
