@@ -73,7 +73,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     if (e.kind === "pull_request" && e.pr) {
       const pool = poolOf(e.pr.base.ref);
       if (e.action === "synchronize" && e.before) await dropLgtmOnPush(e, e.before);
-      if (e.action === "opened" || e.action === "synchronize" || e.action === "reopened") await reevaluate(e);
+      if (e.action === "opened" || e.action === "synchronize" || e.action === "reopened") await reevaluateApprovedLabel(e);
       if (inScope(pool.branch)) await store.putPr(pool, e.pr);
       await touch(pool, e.installationId);
     } else if (e.kind === "review" && e.pr && e.review) {
@@ -107,7 +107,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
   }
 
   /** The files changed: `approved` is worked out again (and the snapshot shows the label as it now is). */
-  async function reevaluate(e: MergeQueueEvent): Promise<void> {
+  async function reevaluateApprovedLabel(e: MergeQueueEvent): Promise<void> {
     const pr = e.pr!;
     const result = await reevaluateApproval(review, await o.github(e.installationId), { owner: e.owner, name: e.repo }, pr);
     if (!result) return;

@@ -89,12 +89,12 @@ export async function updateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRe
 
 /**
  * After the PR's files changed (opened, pushed to, reopened): approval is worked out again, so a push touching
- * files under other OWNERS files loses `approved` and the notification says who still needs to approve. PRs
- * nobody approved yet (no label, no notification) cost nothing.
+ * files under other OWNERS files loses `approved` and the notification says who still needs to approve. Only
+ * PRs mario worked approval out for before (they have its notification): an `approved` label a person added by
+ * hand is theirs to remove, and PRs nobody approved cost nothing.
  */
 export async function reevaluateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRef, pr: PullRequestInfo): Promise<{ approved: boolean } | undefined> {
-  const label = d.review.labels.approved.toLowerCase();
-  if (!pr.labels.some((l) => l.toLowerCase() === label) && !(await d.redis.exists(noticeKey(d, repo, pr.number)))) return undefined;
+  if (!(await d.redis.exists(noticeKey(d, repo, pr.number)))) return undefined;
   return updateApproval(d, gh, repo, pr);
 }
 

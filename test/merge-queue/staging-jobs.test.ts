@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { publicUrl, repo, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
-import { ns, playRun } from "../lifecycle/lifecycle-support.js";
+import { publicUrl, repo, waitFor, type TestMario } from "../support/test-mario.js";
+import { ns, playRun, startJobsMario } from "../lifecycle/lifecycle-support.js";
 import { loadWebhookExample } from "../fakes/fake-github.js";
 import { renderRepo } from "../fakes/github-render.js";
 import { queueStatus, send, sendPullRequest, stagingRuns } from "./queue-support.js";
@@ -11,28 +11,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** One required job (unit-tests) and one limited to docs/** (required only if present: never run on staging). */
-const config = (extra = "") => `
-defaults:
-  namespace: ${ns}
-jobs:
-  - name: unit-tests
-    repos: ["octo/demo"]
-    branches: "^main$"
-    pipeline:
-      pipelineRef: { name: mario-unit-tests }
-      params:
-        GIT_URL: "{{repo.cloneUrl}}"
-        GIT_REVISION: "{{pr.headSha}}"
-  - name: docs
-    repos: ["octo/demo"]
-    paths: ["docs/**"]
-    pipeline:
-      pipelineRef: { name: mario-docs }
-mergeQueue:
-  mergeRetryBaseMs: 20
-  reconcileMinutes: 0
-${extra}`;
+/** lifecycle-support's jobs: unit-tests is required and has no paths; lint and docs only run for some paths. */
+const startMario = (queue = "") => startJobsMario(`mergeQueue:\n  mergeRetryBaseMs: 20\n  reconcileMinutes: 0\n${queue}`);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- fake PipelineRuns are free-form JSON */
 const kindOf = (r: any) => r.metadata.labels["mario.dev/kind"];
@@ -83,13 +63,15 @@ function pushToMain(t: TestMario) {
 
 describe("mario's required jobs on the merge queue's staging commits", () => {
   it("runs them as PipelineRuns on the staging sha, reports mario/<job> there and merges when they pass", async () => {
-    t = await startTestMario({ config: config() });
+    t = await startMario();
     await readyPrs(t, [1, 2]);
     const staging = await waitFor(() => stagingRuns(t!).find((r) => r.prs.length === 2), "a staging commit with both PRs");
     const run = await waitFor(() => runs(t!, "staging").find((r) => revision(r) === staging.sha), "a unit-tests run on the staging commit");
     expect(run.metadata.labels["mario.dev/command"]).toBe("unit-tests");
     expect(run.spec.params).toContainEqual({ name: "GIT_URL", value: expect.stringContaining("octo/demo") });
-    // Only the required job without paths runs there, and nothing merged before it passed.
+    // Not a fork's PR in the batch: the job's secret workspace stays.
+    expect(run.spec.workspaces).toEqual([{ name: "credentials", secret: { secretName: "test-credentials" } }]);
+    // Only the required job without paths runs there (not lint or docs), and nothing merged before it passed.
     expect(runs(t, "staging").every((r) => r.metadata.labels["mario.dev/command"] === "unit-tests")).toBe(true);
     const check = await waitFor(() => t!.github.state.checkRuns(repo, staging.sha).find((c) => c.name === "mario/unit-tests"), "check run on the staging commit");
     expect(check.detailsUrl).toBe(`${publicUrl}/runs/${ns}/${run.metadata.name}`);
@@ -106,7 +88,7 @@ describe("mario's required jobs on the merge queue's staging commits", () => {
 
   it("removes a PR whose staging run fails alone, with a comment naming the job and linking mario's run page", async () => {
     // One run at a time: #1 and #2 are tested as one batch, which fails and is split.
-    t = await startTestMario({ config: config("  maxInFlight: 1\n") });
+    t = await startMario("  maxInFlight: 1\n");
     await readyPrs(t, [1, 2]);
     const ci = playStaging(t, (prs) => prs.includes(2));
     await waitFor(() => merged(1), "#1 merged", 20_000);
@@ -130,7 +112,7 @@ describe("mario's required jobs on the merge queue's staging commits", () => {
   });
 
   it("cancels the staging PipelineRuns (spec.status Cancelled) when the base moves, and retests on the new base", async () => {
-    t = await startTestMario({ config: config("  maxInFlight: 1\n") });
+    t = await startMario("  maxInFlight: 1\n");
     await readyPrs(t, [1, 2]);
     const first = await waitFor(() => runs(t!, "staging")[0], "a staging run");
     const firstSha = revision(first);

@@ -175,15 +175,18 @@ describe("approval after a push", () => {
     t.github.assertNoViolations();
   });
 
-  it("costs nothing on a PR nobody approved", async () => {
+  it("leaves PRs mario never worked approval out for alone (a hand-added approved label stays), at no cost", async () => {
     t = await startTestMario({ config: queueConfig() });
     const s = t.github.state;
+    s.addLabel(repo, "approved");
+    s.pullRequest(repo, 42).labels.push("approved");
     const before = s.pullRequest(repo, 42).head.sha;
     s.pushToPullRequest(repo, 42);
     await sendPullRequest(t, 42, "synchronize", { before });
     await settle(500);
     expect(t.github.requestsFor("pulls/list-files")).toEqual([]);
     expect(s.comments(repo, 42)).toEqual([]);
+    expect(labels()).toContain("approved");
     t.github.assertNoViolations();
   });
 });
