@@ -22,27 +22,17 @@ const runs = (t: TestMario, kind: string): any[] => t.kube.pipelineRuns(ns).filt
 const merged = (n: number) => t!.github.state.pullRequest(repo, n).merged;
 const prsOf = (t: TestMario, sha: string) => [...t.github.state.git.commit(repo, sha).content.keys()].sort((a, b) => a - b);
 
-/** PRs labelled lgtm + approved; their presubmit unit-tests run (pull_request.opened) and pass on their heads. */
-async function readyPrs(t: TestMario, numbers: number[]) {
-  const s = t.github.state;
-  const base = s.newSha();
-  s.git.setBranch(repo, "main", base);
-  for (const n of numbers) {
-    s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: ["lgtm", "approved"], base: { sha: base, ref: "main" } });
-    await sendPullRequest(t, n, "opened");
-  }
-  const presubmits = await waitFor(() => (runs(t, "job").length >= numbers.length ? runs(t, "job") : undefined), "presubmit runs on the PR heads");
-  for (const r of presubmits) playRun(t, r.metadata.name, "Succeeded");
-}
-
-/** Plays Tekton for every staging PipelineRun: fails those whose staging commit contains a PR `bad` names. */
-function playStaging(t: TestMario, bad: (prs: number[]) => boolean) {
+/**
+ * Plays Tekton for every PipelineRun of `kind` (job, staging) as it starts: fails those whose commit contains a
+ * PR `bad` names. Runs waiting for a slot (PipelineRunPending) or cancelled are not played.
+ */
+function player(t: TestMario, kind: string, bad: (prs: number[]) => boolean = () => false) {
   const played = new Set<string>();
   let stopped = false;
   const loop = async () => {
     while (!stopped) {
-      for (const r of runs(t, "staging")) {
-        if (played.has(r.metadata.name) || r.spec.status) continue; // cancelled runs are not played
+      for (const r of runs(t, kind)) {
+        if (played.has(r.metadata.name) || r.spec.status) continue;
         played.add(r.metadata.name);
         playRun(t, r.metadata.name, bad(prsOf(t, revision(r))) ? "Failed" : "Succeeded", "FAIL: TestThing\n");
       }
@@ -51,6 +41,22 @@ function playStaging(t: TestMario, bad: (prs: number[]) => boolean) {
   };
   void loop();
   return { stop: () => (stopped = true), played };
+}
+const playStaging = (t: TestMario, bad: (prs: number[]) => boolean) => player(t, "staging", bad);
+
+/** PRs labelled lgtm + approved; their presubmit unit-tests run (pull_request.opened) and pass on their heads. */
+async function readyPrs(t: TestMario, numbers: number[]) {
+  const s = t.github.state;
+  const base = s.newSha();
+  s.git.setBranch(repo, "main", base);
+  const presubmits = player(t, "job");
+  for (const n of numbers) {
+    s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: ["lgtm", "approved"], base: { sha: base, ref: "main" } });
+    await sendPullRequest(t, n, "opened");
+  }
+  const passed = (n: number) => s.checkRuns(repo, s.pullRequest(repo, n).head.sha).some((c) => c.name === "mario/unit-tests" && c.conclusion === "success");
+  await waitFor(() => numbers.every(passed), "unit-tests passed on the PR heads", 15_000);
+  presubmits.stop();
 }
 
 /** Someone pushed to main: its head moves to a new commit and the push webhook tells mario. */
@@ -125,6 +131,19 @@ describe("mario's required jobs on the merge queue's staging commits", () => {
     await waitFor(() => merged(1) && merged(2), "both PRs merged after a retest on the new base", 15_000);
     ci.stop();
     expect(runs(t, "staging").filter((r) => !r.spec.status).every((r) => revision(r) !== firstSha)).toBe(true);
+    t.github.assertNoViolations();
+  });
+
+  it("waits its turn under the concurrency limit, like any run", async () => {
+    t = await startMario("concurrency:\n  perRepo: 1\n");
+    await readyPrs(t, [1, 2]);
+    // Two staging runs (#1, and #1+#2 on top of it): one runs, the other waits for the repository's slot.
+    const waiting = await waitFor(() => runs(t!, "staging").find((r) => r.spec.status === "PipelineRunPending"), "a staging run waiting for a slot");
+    await waitFor(() => t!.github.state.checkRuns(repo, revision(waiting)).find((c) => c.name === "mario/unit-tests" && /^Queued \(\d+ ahead\)$/.test(c.output.title ?? "")), "its check run says it is queued");
+    const ci = playStaging(t, () => false);
+    await waitFor(() => merged(1) && merged(2), "both PRs merged", 20_000);
+    ci.stop();
+    expect(ci.played.has(waiting.metadata.name)).toBe(true); // it started once a slot was free
     t.github.assertNoViolations();
   });
 });
