@@ -80,8 +80,8 @@ export function createStagingJobs(deps: StagingJobsDeps) {
 
   const ci: QueueCi = {
     async start(gh, pool, request) {
-      const result = await branches.start(gh, pool, request);
-      if ("conflict" in result || stagingJobs(deps.config, pool).length === 0) return result;
+      if (stagingJobs(deps.config, pool).length === 0) return branches.start(gh, pool, request);
+      // Everything that may fail is looked up before the staging branch exists.
       const repo = { owner: pool.owner, name: pool.repo };
       const known = new Map(((await deps.pools.snapshot(pool))?.prs ?? []).map((p) => [p.number, p]));
       const full = `${pool.owner}/${pool.repo}`.toLowerCase();
@@ -90,9 +90,12 @@ export function createStagingJobs(deps: StagingJobsDeps) {
       const any = known.get(request.prs[0]?.number ?? 0);
       const urls = any ? { cloneUrl: any.cloneUrl, htmlUrl: any.repoHtmlUrl } : await gh.getRepository(repo);
       if (!urls) throw new Error(`${full} not found`);
+      const installationId = await deps.installationFor(repo);
+      const result = await branches.start(gh, pool, request);
+      if ("conflict" in result) return result;
       await deps.enqueue(
         {
-          installationId: await deps.installationFor(repo),
+          installationId,
           ...pool,
           runId: request.id,
           sha: result.sha,
