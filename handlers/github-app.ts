@@ -2,7 +2,7 @@ import type { ApplicationFunction } from "probot";
 import { onIssueComment, type CommentIntake } from "./issue-comment.js";
 import { onCheckRunRerequested, onCheckSuiteRerequested, type RerequestIntake } from "./check-run.js";
 import { onPullRequestEvent, type PullRequestIntake } from "./pull-request.js";
-import { onQueueCheckRun, onQueuePullRequest, onQueuePush, onQueueReview, onQueueStatus, pullRequestActions, type MergeQueueIntake } from "./merge-queue-events.js";
+import { onQueueCheckRun, onQueueLabelDeleted, onQueuePullRequest, onQueuePush, onQueueReview, onQueueStatus, pullRequestActions, type MergeQueueIntake } from "./merge-queue-events.js";
 
 /** The Probot app: GitHub events in, queued work out. Nothing slow happens here. */
 export function githubApp(intake: { comment: CommentIntake; pullRequest?: PullRequestIntake; rerequest?: RerequestIntake; mergeQueue?: MergeQueueIntake }): ApplicationFunction {
@@ -16,6 +16,7 @@ export function githubApp(intake: { comment: CommentIntake; pullRequest?: PullRe
       app.on("status", (context) => onQueueStatus(context, mergeQueue));
       app.on("check_run.completed", (context) => onQueueCheckRun(context, mergeQueue));
       app.on("push", (context) => onQueuePush(context, mergeQueue));
+      app.on("label.deleted", (context) => onQueueLabelDeleted(context, mergeQueue));
     }
     if (pullRequest) {
       app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.closed"], (context) => onPullRequestEvent(context, pullRequest));

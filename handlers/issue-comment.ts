@@ -26,6 +26,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
     issueNumber: issue.number,
     isPullRequest: Boolean(issue.pull_request),
     author: comment.user?.login ?? "ghost",
+    createdAt: comment.created_at,
     body: comment.body,
   });
 }

@@ -57,6 +57,13 @@ export async function onQueueCheckRun(context: Context<"check_run">, intake: Mer
   await intake({ ...b, kind: "status", sha: run.head_sha, contexts: [result] }, context.id);
 }
 
+/** label.deleted: mario creates a label it manages again (with its colour) the next time it needs it. */
+export async function onQueueLabelDeleted(context: Context<"label.deleted">, intake: MergeQueueIntake): Promise<void> {
+  const b = base(context);
+  if (!b) return;
+  await intake({ ...b, kind: "label-deleted", label: context.payload.label.name }, context.id);
+}
+
 /** push: the base branch moved (merges by people or other bots, or mario's own); `before` tells a late one apart. */
 export async function onQueuePush(context: Context<"push">, intake: MergeQueueIntake): Promise<void> {
   const b = base(context);

@@ -30,6 +30,7 @@ import { startSlack } from "./slack/start-slack.js";
 import { mergeQueueReader } from "./slack/merge-queue-reader.js";
 import { poolStore } from "./merge-queue/pool-store.js";
 import { createMergeQueue } from "./merge-queue/merge-queue-service.js";
+import { createStagingJobs } from "./merge-queue/staging-jobs.js";
 import { queueApiRoutes } from "./web/queue-api.js";
 import { queuePageRoutes } from "./web/queue-page.js";
 import { repoIsPublic } from "./logs/log-access.js";
@@ -108,6 +109,11 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const permission = cachedPermission(redis, prefix, config.permissionCacheSeconds);
   // Which installation serves a repo (periodic jobs and Slack act without a webhook that would say).
   const installations = cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth()));
+  const installationFor = async (repo: { owner: string; name: string }) => {
+    const id = await installations(repo);
+    if (id === undefined) throw new Error(`mario is not installed on ${repo.owner}/${repo.name}`);
+    return id;
+  };
   // Jobs, their commands, the concurrency queue, log archives and links, pruning, periodic jobs (src/jobs).
   const lifecycle = createLifecycle({
     config,
@@ -124,12 +130,22 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     github,
     permission,
     queueReport: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
-    installationFor: async (repo) => {
-      const id = await installations(repo);
-      if (id === undefined) throw new Error(`mario is not installed on ${repo.owner}/${repo.name}`);
-      return id;
-    },
+    installationFor,
     log,
+  });
+  // The merge queue's staging commits run the pool's required jobs (src/merge-queue/staging-jobs.ts).
+  const staging = createStagingJobs({
+    config,
+    redis,
+    prefix,
+    github,
+    pools: poolStore(redis, prefix),
+    store,
+    startDeps: { config, tekton, store, report: lifecycle.report, ...lifecycle.startExtras },
+    publicUrl: settings.publicUrl,
+    installationFor,
+    enqueue: (request, id) => queue.add("staging-jobs", request, id),
+    cancelRun: lifecycle.commands.jobs.cancelRun,
   });
   // Reviews (/lgtm, /approve, /hold) and the merge queue (src/review, src/merge-queue).
   // What the queue did reaches /metrics and subscribed Slack channels (Slack is started below, hence `late`).
@@ -140,6 +156,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     config,
     github,
     log,
+    ci: staging.ci,
+    permission,
     onHistory: async (pool, entries) => {
       const poolName = `${pool.owner}/${pool.repo}:${pool.branch}`;
       const repo = { owner: pool.owner, name: pool.repo };
@@ -203,10 +221,14 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       // Archives logs, derives the (masked) failure summary, reports, frees the concurrency slot, prunes.
       await lifecycle.onRunChanged(namespace, name, attempt);
       await slack.afterReport(namespace, name);
+      // A job run's result reaches the queue as soon as it is reported (its check_run webhook says the same).
+      const result = await staging.resultOf(namespace, name);
+      if (result) await mergeQueue.handleEvent(result);
     },
     ...slack.jobs,
     ...lifecycle.jobs,
     "merge-queue-event": (event) => mergeQueue.handleEvent(event),
+    "staging-jobs": (request, attempt) => staging.startJobs(request, attempt),
   };
   const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt));
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>

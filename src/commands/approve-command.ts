@@ -19,7 +19,9 @@ export function approveCommand(services: ReviewCommandServices): CommandDefiniti
       const review = services.review;
       const pr = await ctx.pullRequest();
       if (!review || !pr) return;
-      await recordVote(review, ctx.request.repo, pr.number, ctx.request.author, ctx.args.cancel ? "cancel" : "approve");
+      // Dated when written, not when handled: a retried or late job must not outrank a review submitted since.
+      const at = Date.parse(ctx.request.createdAt ?? "") || Date.now();
+      await recordVote(review, ctx.request.repo, pr.number, ctx.request.author, ctx.args.cancel ? "cancel" : "approve", at);
       await updateApproval(review, ctx.github, ctx.request.repo, pr);
     },
   };

@@ -23,6 +23,8 @@ export interface CommandRequest {
   isPullRequest: boolean;
   /** The GitHub login the command runs as. */
   author: string;
+  /** When the comment was written (GitHub's `created_at`); absent for Slack. Orders votes against reviews. */
+  createdAt?: string;
   source: "github" | "slack";
 }
 

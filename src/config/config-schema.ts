@@ -2,7 +2,7 @@ import { z } from "zod";
 import { permissionLevels } from "../github/permission.js";
 import { lifecycleSchemas } from "../jobs/jobs-config.js";
 import { slackConfigSchema } from "../slack/slack-config.js";
-import { mergeQueueSchema, reviewSchema } from "../merge-queue/merge-queue-config.js";
+import { mergeQueueSchema, reviewSchema, withQueueLabelDefaults } from "../merge-queue/merge-queue-config.js";
 
 /**
  * The schema of `config/mario.yaml`. Structural checks live here; checks that need the whole
@@ -95,8 +95,9 @@ export const commandSchema = z
 
 const lifecycle = lifecycleSchemas(pipelineSchema);
 
-export const configSchema = z
-  .object({
+export const configSchema = z.preprocess(
+  withQueueLabelDefaults,
+  z.object({
     defaults: z
       .object({
         namespace: dns1123Label.default("mario"),
@@ -130,8 +131,8 @@ export const configSchema = z
     review: reviewSchema,
     /** The merge queue (src/merge-queue). */
     mergeQueue: mergeQueueSchema,
-  })
-  .strict();
+  }).strict(),
+);
 
 export type ArgConfig = z.infer<typeof argSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

@@ -15,7 +15,7 @@ export interface PipelineRunRequest {
   installationId: number;
   checkName: string;
   /** Job runs are labelled as such, so their record can be rebuilt from the cluster as a job run. */
-  job?: { kind: "job" | "periodic"; name: string; branch?: string };
+  job?: { kind: "job" | "periodic" | "staging"; name: string; branch?: string };
 }
 
 export function pipelineRunNamespace(pipeline: PipelineConfig, defaults: MarioConfig["defaults"]): string {

@@ -8,7 +8,7 @@ export const labels = {
   pr: "mario.dev/pr",
   command: "mario.dev/command",
   headSha: "mario.dev/head-sha",
-  /** `job` or `periodic` for job runs; absent on command runs. */
+  /** `job`, `periodic` or `staging` for job runs; absent on command runs. */
   kind: "mario.dev/kind",
   job: "mario.dev/job",
 } as const;

@@ -11,6 +11,27 @@ export const reviewLabelsSchema = z
   .strict()
   .prefault({});
 
+type ReviewLabels = z.infer<typeof reviewLabelsSchema>;
+const defaultLabels: ReviewLabels = reviewLabelsSchema.parse({});
+const requiredFrom = (l: ReviewLabels) => [l.lgtm, l.approved];
+const blockingFrom = (l: ReviewLabels) => [l.hold, "do-not-merge/work-in-progress", l.needsRebase];
+
+/**
+ * Runs before the config is validated: `mergeQueue.requiredLabels` and `blockingLabels` default to the names in
+ * `review.labels`, so a renamed label (say a custom hold label) also keeps PRs out of the queue. Values written
+ * in the config win; anything malformed is left for validation to report.
+ */
+export function withQueueLabelDefaults(raw: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(raw)) return raw;
+  const given = isObject(raw.review) && isObject(raw.review.labels) ? raw.review.labels : {};
+  const pick = (key: keyof ReviewLabels) => (typeof given[key] === "string" && given[key] !== "" ? given[key] : defaultLabels[key]);
+  const labels: ReviewLabels = { lgtm: pick("lgtm"), approved: pick("approved"), hold: pick("hold"), needsRebase: pick("needsRebase") };
+  const queue = raw.mergeQueue ?? {};
+  if (!isObject(queue)) return raw;
+  return { ...raw, mergeQueue: { requiredLabels: requiredFrom(labels), blockingLabels: blockingFrom(labels), ...queue } };
+}
+
 /** `/lgtm`, `/approve`, `/hold` and OWNERS. */
 export const reviewSchema = z
   .object({
@@ -46,8 +67,10 @@ export const mergeQueueSchema = z
     enabled: z.boolean().default(true),
     /** Base branches with a pool; empty means every branch PRs target. */
     branches: z.array(z.string().min(1)).default([]),
-    requiredLabels: z.array(z.string().min(1)).default(["lgtm", "approved"]),
-    blockingLabels: z.array(z.string().min(1)).default(["do-not-merge/hold", "do-not-merge/work-in-progress", "needs-rebase"]),
+    /** Default: `review.labels` lgtm and approved (see withQueueLabelDefaults). */
+    requiredLabels: z.array(z.string().min(1)).default(requiredFrom(defaultLabels)),
+    /** Default: `review.labels` hold and needsRebase, and do-not-merge/work-in-progress. */
+    blockingLabels: z.array(z.string().min(1)).default(blockingFrom(defaultLabels)),
     /** Status contexts or check run names that must be green on the PR head (CI-agnostic, as Tide). */
     requiredChecks: z.array(z.string().min(1)).default([]),
     /** Also require the contexts the base branch's protection requires. */

@@ -3,9 +3,10 @@ import type { Logger } from "pino";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { ContextResult, GitHubForInstallation, PullRequestInfo } from "../github/github-port.js";
 import { permissionAtLeast } from "../github/permission.js";
-import { updateApproval } from "../review/approvals.js";
-import { addManagedLabel, labelSpecs } from "../review/review-labels.js";
+import { reevaluateApproval, updateApproval } from "../review/approvals.js";
+import { addManagedLabel, forgetLabel, labelSpecs } from "../review/review-labels.js";
 import type { Lease } from "../work/lease.js";
+import type { PermissionLookup } from "../work/permission-cache.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
 import { applyBasePush } from "./base-push.js";
 import { planMario } from "./plan-pool.js";
@@ -20,7 +21,7 @@ export interface MergeQueueEvent {
   installationId: number;
   owner: string;
   repo: string;
-  kind: "pull_request" | "review" | "status" | "push";
+  kind: "pull_request" | "review" | "status" | "push" | "label-deleted";
   action?: string;
   pr?: PullRequestInfo;
   /** pull_request.synchronize and push: the head before the push. */
@@ -33,6 +34,8 @@ export interface MergeQueueEvent {
   branch?: string;
   after?: string;
   forced?: boolean;
+  /** label-deleted: the label's name. */
+  label?: string;
 }
 
 export interface MergeQueueOptions {
@@ -42,6 +45,8 @@ export interface MergeQueueOptions {
   github: GitHubForInstallation;
   log: Logger;
   ci?: QueueCi;
+  /** Repository permissions, cached (the same lookup commands use); default: asked from GitHub each time. */
+  permission?: PermissionLookup;
   /** How often the driver looks for pools marked by other replicas (ms). */
   pollMs?: number;
   onHistory?: SyncDeps["onHistory"];
@@ -70,6 +75,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     if (e.kind === "pull_request" && e.pr) {
       const pool = poolOf(e.pr.base.ref);
       if (e.action === "synchronize" && e.before) await dropLgtmOnPush(e, e.before);
+      if (e.action === "opened" || e.action === "synchronize" || e.action === "reopened") await reevaluateApprovedLabel(e);
       // A label change may be the answer to a merge GitHub refused (someone fixed the cause): it is tried again.
       if (e.action === "labeled" || e.action === "unlabeled") await store.clearRefusal(pool, e.pr.number);
       // A stale payload (older than the stored one, or about a PR mario merged) changes nothing.
@@ -81,6 +87,8 @@ export function createMergeQueue(o: MergeQueueOptions) {
     } else if (e.kind === "status" && e.sha && e.contexts) {
       await store.recordContexts(e.owner, e.repo, e.sha, e.contexts, false);
       for (const id of await store.pools()) if (id.startsWith(`${e.owner}/${e.repo}:`)) await touch(parsePoolId(id)!, e.installationId);
+    } else if (e.kind === "label-deleted" && e.label) {
+      await forgetLabel(o.redis, o.prefix, { owner: e.owner, name: e.repo }, e.label);
     } else if (e.kind === "push" && e.branch && e.after) {
       const pool = poolOf(e.branch);
       if (!inScope(e.branch)) return;
@@ -102,7 +110,20 @@ export function createMergeQueue(o: MergeQueueOptions) {
     pr.labels = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
   }
 
-  /** An approving review acts as `/lgtm` and `/approve`; "request changes" removes `lgtm`. */
+  /** The files changed: `approved` is worked out again (and the snapshot shows the label as it now is). */
+  async function reevaluateApprovedLabel(e: MergeQueueEvent): Promise<void> {
+    const pr = e.pr!;
+    const result = await reevaluateApproval(review, await o.github(e.installationId), { owner: e.owner, name: e.repo }, pr);
+    if (!result) return;
+    const label = o.config.review.labels.approved;
+    const others = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
+    pr.labels = result.approved ? [...others, label] : others;
+  }
+
+  /**
+   * An approving review acts as `/lgtm` and `/approve`; "request changes" acts as `/lgtm cancel`. Both need what
+   * `/lgtm` needs: write access (anyone may review, so a review alone must not move the label).
+   */
   async function applyReview(e: MergeQueueEvent): Promise<void> {
     const pr = e.pr!;
     const { user, state } = e.review!;
@@ -110,9 +131,10 @@ export function createMergeQueue(o: MergeQueueOptions) {
     const repo = { owner: e.owner, name: e.repo };
     const lgtm = labelSpecs(o.config.review.labels).lgtm;
     const has = pr.labels.some((l) => l.toLowerCase() === lgtm.name.toLowerCase());
-    if (state === "approved" && user.toLowerCase() !== pr.author.toLowerCase() && !has && permissionAtLeast(await gh.getPermission(repo, user), "write")) {
+    const mayLgtm = async () => permissionAtLeast(await (o.permission ? o.permission(gh, repo, user) : gh.getPermission(repo, user)), "write");
+    if (state === "approved" && user.toLowerCase() !== pr.author.toLowerCase() && !has && (await mayLgtm())) {
       await addManagedLabel(gh, o.redis, o.prefix, repo, pr.number, lgtm);
-    } else if (state === "changes_requested" && has) {
+    } else if (state === "changes_requested" && has && (await mayLgtm())) {
       await gh.removeLabel(repo, pr.number, lgtm.name);
     }
     if (state === "approved" || state === "changes_requested") await updateApproval(review, gh, repo, pr);
@@ -137,7 +159,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
         now: () => Date.now(),
         sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
         lease,
-        requiredJobs: (p: PoolKey) => requiredJobContexts(o.config as { jobs?: unknown }, p),
+        requiredJobs: (p: PoolKey) => requiredJobContexts(o.config, p),
         onHistory: o.onHistory,
       };
       for (let i = 0; i < 20 && !stopped; i++) {

@@ -16,14 +16,15 @@ export type StagingResult = { sha: string } | { conflict: PrRef; with: PrRef[] }
  * How the queue gets its required checks run on a combination of PRs. Results come back as contexts on the
  * returned commit (status or check_run webhooks → the context cache), whatever CI produces them.
  *
- * - `stagingBranchCi` (default): builds the staging commit with the git refs + merges API and publishes it as
- *   branch `mario/queue/<branch>/<id>`; any CI that runs on pushes to `mario/queue/**` reports there.
- * - Seam for mario's own required jobs (issue 3, src/jobs): an implementation that calls `stagingBranchCi.start`
- *   and then starts the required mario jobs on the returned sha, reporting check runs `mario/<job>` on it.
+ * - `stagingBranchCi`: builds the staging commit with the git refs + merges API and publishes it as branch
+ *   `mario/queue/<branch>/<id>`; any CI that runs on pushes to `mario/queue/**` reports there.
+ * - `createStagingJobs(…).ci` (staging-jobs.ts; what mario.ts wires): `stagingBranchCi`, plus the pool's
+ *   required mario jobs started as PipelineRuns on the staging sha and reported as check runs `mario/<job>`
+ *   there; its cancel also cancels those PipelineRuns.
  */
 export interface QueueCi {
   start(gh: GitHubPort, pool: PoolKey, request: StagingRequest): Promise<StagingResult>;
-  /** Stops a run: its staging branch is deleted (CI systems cancel runs of deleted refs). */
+  /** Stops a run: its staging branch is deleted (CI systems cancel runs of deleted refs) and mario's runs cancelled. */
   cancel(gh: GitHubPort, pool: PoolKey, runId: string): Promise<void>;
 }
 

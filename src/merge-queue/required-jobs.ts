@@ -1,25 +1,18 @@
+import type { JobConfig } from "../jobs/jobs-config.js";
+import { jobCheckName } from "../jobs/job-service.js";
+import { presubmitsFor } from "../jobs/match-jobs.js";
 import type { PoolKey } from "./pool-types.js";
 
-interface JobLike {
-  name: string;
-  repos: string[];
-  branches?: string;
-  paths?: string[];
-  required?: boolean;
-  schedule?: string;
+/**
+ * mario's own required presubmit jobs for a pool (the `jobs` config): the jobs the merge queue runs on its
+ * staging commits. Jobs limited to some paths are left out: they are "required if present" (Tide's reading),
+ * which the PR's own check runs already show, and a staging commit is never held up by a job it does not run.
+ */
+export function stagingJobs(config: { jobs: readonly JobConfig[] }, pool: PoolKey): JobConfig[] {
+  return presubmitsFor(config.jobs, { owner: pool.owner, name: pool.repo }, pool.branch).filter((j) => j.required && !j.paths);
 }
 
-/**
- * mario's own required presubmit jobs for a pool (issue 3's `jobs` config): their check runs are named
- * `mario/<job>`. Jobs limited to some paths are not listed: they are "required if present", which the PR's own
- * check runs already show.
- */
-export function requiredJobContexts(config: { jobs?: unknown }, pool: PoolKey): string[] {
-  const jobs = Array.isArray(config.jobs) ? (config.jobs as JobLike[]) : [];
-  const full = `${pool.owner}/${pool.repo}`.toLowerCase();
-  return jobs
-    .filter((j) => j.required !== false && !j.schedule && !j.paths)
-    .filter((j) => j.repos.some((r) => r.toLowerCase() === full || (r.endsWith("/*") && r.slice(0, -2).toLowerCase() === pool.owner.toLowerCase())))
-    .filter((j) => new RegExp(j.branches ?? "^.*$", "u").test(pool.branch))
-    .map((j) => `mario/${j.name}`);
+/** Their check runs `mario/<job>`: required on PR heads and on staging commits, exactly the jobs started there. */
+export function requiredJobContexts(config: { jobs: readonly JobConfig[] }, pool: PoolKey): string[] {
+  return stagingJobs(config, pool).map((j) => jobCheckName(j.name));
 }

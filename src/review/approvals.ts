@@ -19,10 +19,15 @@ interface Vote {
 const votesKey = (d: ReviewDeps, repo: RepoRef, pr: number) => `${d.prefix}review:approve:${repo.owner}/${repo.name}#${pr}`;
 const noticeKey = (d: ReviewDeps, repo: RepoRef, pr: number) => `${d.prefix}review:notice:${repo.owner}/${repo.name}#${pr}`;
 
-/** Records `/approve` or `/approve cancel`; a person's latest command or review wins. */
-export async function recordVote(d: ReviewDeps, repo: RepoRef, pr: number, user: string, vote: Vote["vote"], at = Date.now()): Promise<void> {
-  const key = votesKey(d, repo, pr);
-  await d.redis.multi().hset(key, user.toLowerCase(), JSON.stringify({ vote, at })).expire(key, 90 * 24 * 3600).exec();
+// Keeps a person's vote unless the one recorded is newer (commands handled out of order keep their order).
+const recordIfNewer = `
+local cur = redis.call("hget", KEYS[1], ARGV[1])
+if cur and tonumber(cjson.decode(cur).at or 0) > tonumber(ARGV[3]) then return 0 end
+redis.call("hset", KEYS[1], ARGV[1], ARGV[2]); redis.call("expire", KEYS[1], ARGV[4]); return 1`;
+
+/** Records `/approve` or `/approve cancel` written at `at` (ms); a person's latest command or review wins. */
+export async function recordVote(d: ReviewDeps, repo: RepoRef, pr: number, user: string, vote: Vote["vote"], at: number): Promise<void> {
+  await d.redis.eval(recordIfNewer, 1, votesKey(d, repo, pr), user.toLowerCase(), JSON.stringify({ vote, at }), String(at), String(90 * 24 * 3600));
 }
 
 /** Approvals in force: commands (Redis) and, when enabled, reviews (GitHub), latest per person. */
@@ -80,6 +85,17 @@ export async function updateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRe
   if (!approved && has) await gh.removeLabel(repo, pr.number, label.name);
   await upsertNotice(d, gh, repo, pr.number, text);
   return { approved, text };
+}
+
+/**
+ * After the PR's files changed (opened, pushed to, reopened): approval is worked out again, so a push touching
+ * files under other OWNERS files loses `approved` and the notification says who still needs to approve. Only
+ * PRs mario worked approval out for before (they have its notification): an `approved` label a person added by
+ * hand is theirs to remove, and PRs nobody approved cost nothing.
+ */
+export async function reevaluateApproval(d: ReviewDeps, gh: GitHubPort, repo: RepoRef, pr: PullRequestInfo): Promise<{ approved: boolean } | undefined> {
+  if (!(await d.redis.exists(noticeKey(d, repo, pr.number)))) return undefined;
+  return updateApproval(d, gh, repo, pr);
 }
 
 /** The one notification comment: created once, edited only when its text changed. */

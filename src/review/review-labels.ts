@@ -12,9 +12,22 @@ export function labelSpecs(labels: ReviewConfig["labels"]): Record<keyof ReviewC
   };
 }
 
-/** Adds a label to a PR, creating it in the repository first (once a day per repository, remembered in Redis). */
+const ensuredKey = (prefix: string, repo: RepoRef, name: string) => `${prefix}label-ensured:${repo.owner}/${repo.name}:${name.toLowerCase()}`.toLowerCase();
+
+/**
+ * Adds a label to a PR, creating it in the repository first (checked once a day per repository, remembered in
+ * Redis). Remembered only once it exists: GitHub would create a missing label itself, grey and undescribed.
+ */
 export async function addManagedLabel(gh: GitHubPort, redis: Redis, prefix: string, repo: RepoRef, issue: number, spec: LabelSpec): Promise<void> {
-  const key = `${prefix}label-ensured:${repo.owner}/${repo.name}:${spec.name.toLowerCase()}`;
-  if ((await redis.set(key, "1", "EX", 24 * 3600, "NX")) === "OK") await gh.ensureLabel(repo, spec);
+  const key = ensuredKey(prefix, repo, spec.name);
+  if (!(await redis.exists(key))) {
+    await gh.ensureLabel(repo, spec);
+    await redis.set(key, "1", "EX", 24 * 3600);
+  }
   await gh.addLabels(repo, issue, [spec.name]);
+}
+
+/** A label was deleted from the repository (`label.deleted`): the next use creates it again, with its colour. */
+export async function forgetLabel(redis: Redis, prefix: string, repo: RepoRef, name: string): Promise<void> {
+  await redis.del(ensuredKey(prefix, repo, name));
 }

@@ -15,7 +15,7 @@ export function metaFromPipelineRun(run: PipelineRun): RunMeta | undefined {
   if (l[labels.managedBy] !== "mario" || !owner || !name || !Number.isInteger(installationId) || !Number.isInteger(pr)) return undefined;
   const verb = l[labels.command] ?? "run";
   const kindLabel = l[labels.kind];
-  const kind: RunMeta["kind"] = kindLabel === "job" || kindLabel === "periodic" ? kindLabel : undefined;
+  const kind: RunMeta["kind"] = kindLabel === "job" || kindLabel === "periodic" || kindLabel === "staging" ? kindLabel : undefined;
   return {
     namespace: run.metadata.namespace ?? "",
     name: run.metadata.name,

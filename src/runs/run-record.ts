@@ -17,11 +17,14 @@ export interface RunMeta {
   createdAt: string;
   /** Rebuilt from the PipelineRun after Redis lost the record: the report looks up what was posted before. */
   rebuilt?: boolean;
-  /** What started it: a chat command (default), a presubmit job, or a periodic job (pr 0, no comment). */
-  kind?: "command" | "job" | "periodic";
-  /** The job's name, for job and periodic runs. */
+  /**
+   * What started it: a chat command (default), a presubmit job, a periodic job (pr 0, no comment), or a required
+   * job on one of the merge queue's staging commits (pr 0, check run on the staging commit).
+   */
+  kind?: "command" | "job" | "periodic" | "staging";
+  /** The job's name, for job, periodic and staging runs. */
   job?: string;
-  /** The branch of a periodic run. */
+  /** The branch of a periodic run; the pool's base branch of a staging run. */
   branch?: string;
   /** Secrets whose values are masked in this run's logs (workspace secrets and the job's maskSecrets). */
   maskSecrets?: string[];

@@ -26,7 +26,7 @@ export interface StartRunDeps {
 
 /** What a job (presubmit or periodic) adds to a run; command runs have none. */
 export interface JobRunSpec {
-  kind: "job" | "periodic";
+  kind: "job" | "periodic" | "staging";
   job: string;
   checkName: string;
   /** The PR comes from a fork: workspace secrets not listed in `forkSafeSecrets` are replaced by emptyDir. */

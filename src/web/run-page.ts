@@ -132,7 +132,12 @@ function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clust
   const { namespace, name } = run.meta;
   const image = imageReference(run.status.results);
   const took = run.status.startedAt && run.status.completedAt ? formatDuration(Date.parse(run.status.completedAt) - Date.parse(run.status.startedAt)) : "";
-  const where = run.meta.kind === "periodic" ? html`branch ${run.meta.branch ?? ""}` : html`<a href="${run.meta.prUrl}">#${run.meta.pr}</a>`;
+  const where =
+    run.meta.kind === "periodic"
+      ? html`branch ${run.meta.branch ?? ""}`
+      : run.meta.kind === "staging"
+        ? html`<a href="${run.meta.prUrl}">merge queue staging commit</a> on ${run.meta.branch ?? ""}`
+        : html`<a href="${run.meta.prUrl}">#${run.meta.pr}</a>`;
   let k = 0;
   return html`<h1>${run.meta.commandLine}</h1>
 <p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${took ? ` in ${took}` : ""} · ${run.meta.repo.owner}/${run.meta.repo.name}

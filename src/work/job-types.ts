@@ -1,5 +1,6 @@
 import type { CommentEvent } from "./handle-commands.js";
 import type { MergeQueueEvent } from "../merge-queue/merge-queue-service.js";
+import type { StagingJobsRequest } from "../merge-queue/staging-jobs.js";
 import type { PullRequestEvent } from "../jobs/on-pull-request.js";
 import type { RerequestEvent } from "../jobs/on-rerequest.js";
 import type { SlackActionEvent } from "../slack/slack-action-job.js";
@@ -28,6 +29,8 @@ export interface JobData {
 export interface JobData {
   /** Webhooks for reviews and the merge queue (src/merge-queue, src/review). */
   "merge-queue-event": MergeQueueEvent;
+  /** Starts the required mario jobs on a staging commit of the merge queue. */
+  "staging-jobs": StagingJobsRequest;
 }
 
 export type JobName = keyof JobData;

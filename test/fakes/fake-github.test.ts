@@ -108,6 +108,21 @@ describe("fake GitHub: reading seeded state", () => {
     fake.assertNoViolations();
   });
 
+  it("serves file contents at the ref asked for: the default branch, another branch, a PR's head", async () => {
+    fake.state.git.setFile(REPO, "OWNERS", "approvers: [alice]\n");
+    fake.state.git.setFile(REPO, "OWNERS", "approvers: [mallory]\n", "feature/pipeline");
+    const read = async (ref?: string) => {
+      const { data } = await octokit.rest.repos.getContent({ owner, repo, path: "OWNERS", ...(ref ? { ref } : {}) });
+      return Buffer.from((data as { content: string }).content, "base64").toString();
+    };
+    expect(await read()).toBe("approvers: [alice]\n");
+    expect(await read("main")).toBe("approvers: [alice]\n");
+    expect(await read("feature/pipeline")).toBe("approvers: [mallory]\n");
+    expect(await read(HEAD)).toBe("approvers: [mallory]\n"); // the PR's head sha
+    await expect(octokit.rest.repos.getContent({ owner, repo, path: "OWNERS", ref: "other" })).rejects.toMatchObject({ status: 404 });
+    fake.assertNoViolations();
+  });
+
   it("answers 404 for an unknown repository or pull request without recording a violation", async () => {
     expect((await failure(() => octokit.rest.repos.get({ owner, repo: "nope" }))).status).toBe(404);
     expect((await failure(() => octokit.rest.pulls.get({ owner, repo, pull_number: 99 }))).status).toBe(404);

@@ -112,7 +112,7 @@ export const gitRoutes: Record<string, RouteHandler> = {
   "repos/get-content": (ctx) => {
     const repo = ctx.repo();
     const path = ctx.params.path ?? "";
-    const text = ctx.state.git.file(repo.fullName, path);
+    const text = ctx.state.git.file(repo.fullName, path, ctx.queryParam("ref"));
     if (text === undefined) throw notFound();
     const sha = ctx.state.newSha();
     const url = `${api(ctx, repo)}/contents/${path}`;

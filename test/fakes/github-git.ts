@@ -1,7 +1,8 @@
 /**
  * A small git model for the fake GitHub: branches, commits with a "content" (which PR versions they contain) and a
- * tree sha derived from it, merges that create new commits, declared conflicts between PRs, OWNERS-like files on
- * the default branch and PR reviews. Enough for staging commits, merge queues and "tree unchanged" checks.
+ * tree sha derived from it, merges that create new commits, declared conflicts between PRs, OWNERS-like files per
+ * branch or commit (read at the `ref` asked for) and PR reviews. Enough for staging commits, merge queues and
+ * "tree unchanged" checks.
  */
 import { createHash } from "node:crypto";
 import type { FakeGitHubState, PullRequestRecord } from "./github-state.js";
@@ -115,14 +116,29 @@ export class FakeGit {
     return sha;
   }
 
-  setFile(repo: string, path: string, text: string): void {
-    const key = repo.toLowerCase();
+  /** A file on a branch (default: the repository's default branch) or at a commit sha. */
+  setFile(repo: string, path: string, text: string, ref?: string): void {
+    const key = `${repo.toLowerCase()}@${ref ?? this.defaultBranch(repo)}`;
     if (!this.files.has(key)) this.files.set(key, new Map());
     this.files.get(key)!.set(path, text);
   }
 
-  file(repo: string, path: string): string | undefined {
-    return this.files.get(repo.toLowerCase())?.get(path);
+  /**
+   * A file as `repos/get-content` reads it at `ref` (default: the default branch): a branch name, a commit sha
+   * set with setFile, or the head sha of a branch (or of a PR, whose files live on its head ref).
+   */
+  file(repo: string, path: string, ref?: string): string | undefined {
+    const at = (r: string) => this.files.get(`${repo.toLowerCase()}@${r}`)?.get(path);
+    const wanted = ref ?? this.defaultBranch(repo);
+    const direct = at(wanted);
+    if (direct !== undefined || !/^[0-9a-f]{40}$/.test(wanted)) return direct;
+    for (const [name, sha] of this.branchesOf(repo)) if (sha === wanted && at(name) !== undefined) return at(name);
+    const pr = this.state.pullRequests(repo).find((p) => p.head.sha === wanted);
+    return pr ? at(pr.head.ref) : undefined;
+  }
+
+  private defaultBranch(repo: string): string {
+    return this.state.findRepo(repo)?.defaultBranch ?? "main";
   }
 
   addReview(repo: string, number: number, user: string, state: ReviewRecord["state"]): ReviewRecord {

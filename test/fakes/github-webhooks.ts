@@ -65,6 +65,8 @@ export interface IssueCommentEventOptions {
   issueTitle?: string;
   /** `comment.author_association` (default "NONE"; decide permissions with the permission endpoint instead). */
   authorAssociation?: string;
+  /** `comment.created_at` (default: now, as for a comment just written). */
+  createdAt?: string;
 }
 
 let nextCommentId = 2_000_000_000;
@@ -180,6 +182,8 @@ export function issueCommentEvent(opts: IssueCommentEventOptions): any {
   comment.issue_url = issue.url;
   comment.body = opts.body;
   comment.author_association = opts.authorAssociation ?? "NONE";
+  comment.created_at = opts.createdAt ?? new Date().toISOString();
+  comment.updated_at = comment.created_at;
   rewriteUser(comment.user, opts.user, opts.userType ?? "User");
   if (action === "edited") payload.changes = { body: { from: opts.previousBody ?? "" } };
 

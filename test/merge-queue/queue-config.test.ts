@@ -27,4 +27,14 @@ describe("merge queue config", () => {
     expect(() => parseConfig('mergeQueue:\n  commitTitle: "{{pr.titel}} (#{{pr.number}})"\n')).toThrow(/mergeQueue\.commitTitle: unknown variable \{\{pr\.titel\}\}; known: \{\{pr\.number\}\}/);
     expect(() => parseConfig('mergeQueue:\n  commitBody: "{{pr.description}} {{ user }}"\n')).toThrow(/mergeQueue\.commitBody: unknown variables \{\{pr\.description\}\}, \{\{user\}\}/);
   });
+
+  it("takes the default required and blocking labels from review.labels; explicit lists win", () => {
+    const renamed = parseConfig("review:\n  labels: { lgtm: looks-good, hold: on-hold, needsRebase: rebase-me }\n");
+    expect(renamed.mergeQueue.requiredLabels).toEqual(["looks-good", "approved"]);
+    expect(renamed.mergeQueue.blockingLabels).toEqual(["on-hold", "do-not-merge/work-in-progress", "rebase-me"]);
+    const explicit = parseConfig("review:\n  labels: { hold: on-hold }\nmergeQueue:\n  blockingLabels: [frozen]\n");
+    expect(explicit.mergeQueue.blockingLabels).toEqual(["frozen"]);
+    expect(explicit.mergeQueue.requiredLabels).toEqual(["lgtm", "approved"]);
+    expect(() => parseConfig("review:\n  labels: { hold: 5 }\n")).toThrow(/review.labels.hold/);
+  });
 });
