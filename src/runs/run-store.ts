@@ -57,6 +57,13 @@ export function createRunStore(redis: Redis, prefix: string) {
       await redis.hset(k, { status: next, ...(nextTasks ? { tasks: nextTasks } : {}) });
       return true;
     },
+    /** Asks that the run not be created (or be cancelled right after): `/cancel` came while it was being created. */
+    async requestCancel(namespace: string, name: string): Promise<void> {
+      await redis.hset(key(namespace, name), "cancelRequested", "1");
+    },
+    async cancelRequested(namespace: string, name: string): Promise<boolean> {
+      return (await redis.hexists(key(namespace, name), "cancelRequested")) === 1;
+    },
     async setFailure(namespace: string, name: string, failure: RunFailure) {
       await redis.hset(key(namespace, name), "failure", JSON.stringify(failure));
     },

@@ -7,7 +7,7 @@ import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { LogLinks } from "../logs/log-links.js";
 import type { RunMeta } from "./run-record.js";
-import { pipelineRunStatus } from "./run-status.js";
+import { finishedStates, pipelineRunStatus, type RunState } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
 
 export interface StartRunDeps {
@@ -53,6 +53,9 @@ export interface StartRunRequest {
   attempt: { number: number; of: number };
 }
 
+/** States of a run whose PipelineRun does not exist yet. */
+export const beforeCreation: ReadonlySet<RunState> = new Set(["creating", "waiting-for-cluster"]);
+
 /** Thrown to make the job retry later; the user already sees why on the PR. */
 export class RetryLaterError extends Error {
   constructor(message: string, override readonly cause?: unknown) {
@@ -93,7 +96,13 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     await deps.store.setReported(namespace, name, "check", job.checkRunId, "adopted");
   }
   // The record that counts is the first one written (a retried job keeps its token and times).
-  const recorded = (await deps.store.get(namespace, name))?.meta ?? meta;
+  const record = await deps.store.get(namespace, name);
+  const recorded = record?.meta ?? meta;
+  // Cancelled while an earlier attempt waited for the cluster: it is not created at all.
+  if (record && (await deps.store.cancelRequested(namespace, name))) {
+    await deps.report(namespace, name);
+    return recorded;
+  }
   const startNow = deps.concurrency ? await deps.concurrency.admit(recorded) : true;
 
   const body = buildPipelineRun({
@@ -111,6 +120,11 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   if (!startNow) body.spec.status = "PipelineRunPending";
   try {
     const { run } = await deps.tekton.createPipelineRun(namespace, body);
+    if (await deps.store.cancelRequested(namespace, name)) {
+      // `/cancel` came while the create was on its way: its record says cancelled; the cluster follows.
+      await deps.tekton.cancelPipelineRun(namespace, name);
+      return recorded;
+    }
     const status = pipelineRunStatus(run);
     await deps.store.setStatus(namespace, name, status);
     if (!startNow) await deps.concurrency?.afterCreate(recorded);
@@ -134,6 +148,18 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   }
   await deps.report(namespace, name);
   return recorded;
+}
+
+/**
+ * Cancels a run that has no PipelineRun yet (being created, or waiting for the cluster): flags it so no attempt
+ * creates it (or one that is creating it right now cancels it at once), records it cancelled and reports it.
+ */
+export async function cancelBeforeCreation(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message: string): Promise<void> {
+  await deps.store.requestCancel(namespace, name);
+  const record = await deps.store.get(namespace, name);
+  if (!record || finishedStates.has(record.status.state)) return;
+  await deps.store.setStatus(namespace, name, { ...record.status, state: "cancelled", message, completedAt: new Date().toISOString() });
+  await deps.report(namespace, name);
 }
 
 /** Names of the Secrets bound as workspaces: their values are masked in the run's logs. */

@@ -93,6 +93,24 @@ describe("/test, /retest and /cancel", () => {
     expect(botComments(t)).toHaveLength(1); // only the "nothing to cancel" answer
   });
 
+  it("/cancel stops a run still being created: it says cancelled and the job's retries never create it", async () => {
+    t = await startJobsMario("", { retryAttempts: 20 });
+    // The cluster answers every create with 503: the run waits for it, and its job keeps retrying.
+    t.kube.failNext({ method: "POST", path: /pipelineruns$/ }, { status: 503 }, 1000);
+    const posts = () => t.kube.requests.filter((r) => r.method === "POST" && r.path.endsWith("/pipelineruns")).length;
+    await t.comment("/test unit-tests");
+    const waiting = await waitFor(() => checksNamed(t, "mario/unit-tests").find((c) => c.output.title === "Waiting for the Kubernetes API"), "waiting for the cluster");
+    await t.comment("/cancel");
+    const check = await completedCheck(t, waiting.id);
+    expect(check.conclusion).toBe("cancelled");
+    expect(check.output.summary).toContain("Cancelled before its PipelineRun was created.");
+    const tried = posts();
+    await settle(1200); // retries come every 50-400 ms: none tries to create it any more
+    expect(posts()).toBe(tried);
+    expect(t.github.state.checkRun(waiting.id)?.conclusion).toBe("cancelled");
+    expect(botComments(t)).toEqual([]); // no "Nothing is running"
+  });
+
   it("Re-run on a check run is /test <job>; Re-run failed checks is /retest; untrusted users' clicks do nothing", async () => {
     t = await startJobsMario();
     const sha = t.github.state.pullRequest(repo, 42).head.sha;
