@@ -2,7 +2,9 @@ import type { Redis } from "ioredis";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { RunMeta } from "../runs/run-record.js";
 import { finishedStates } from "../runs/run-status.js";
+import { markRunDeleted } from "../runs/mark-run-deleted.js";
 import type { RunStore } from "../runs/run-store.js";
+import { beforeCreation } from "../runs/start-run.js";
 
 export interface ConcurrencyLimits {
   /** 0 = no limit. */
@@ -128,8 +130,9 @@ export function createRunQueue(deps: RunQueueDeps) {
       await start(await pump());
     },
     /**
-     * Repairs what lost events could leave behind: slots held by runs that finished or vanished are freed,
-     * admitted runs still pending are started, and the queue is pumped. Runs on a timer, so the queue never jams.
+     * Repairs what lost events could leave behind: slots held by runs that finished or vanished are freed (a run
+     * gone from the cluster is recorded deleted and reported), admitted runs still pending are started, and the
+     * queue is pumped. Runs on a timer, so the queue never jams.
      */
     async sweep(): Promise<void> {
       const active = await r.hkeys(k.active);
@@ -137,8 +140,16 @@ export function createRunQueue(deps: RunQueueDeps) {
       for (const run of active) {
         const [ns, name] = run.split("/") as [string, string];
         const record = await deps.store.get(ns, name);
-        if (!record || finishedStates.has(record.status.state)) await r.hdel(k.active, run);
-        else if (record.status.state === "pending") stuck.push(run);
+        if (!record || finishedStates.has(record.status.state)) {
+          await r.hdel(k.active, run);
+          continue;
+        }
+        if (beforeCreation.has(record.status.state)) continue; // its creator holds the slot
+        // The record may trust a run deleted while nobody watched: ask the cluster.
+        if (!(await deps.tekton.getPipelineRun(ns, name))) {
+          if (await markRunDeleted(deps.store, record)) await deps.refresh(ns, name, "deleted-swept");
+          await r.hdel(k.active, run);
+        } else if (record.status.state === "pending") stuck.push(run);
       }
       await start([...stuck, ...(await pump())]);
     },
