@@ -35,6 +35,8 @@ export interface JobRunSpec {
   /** Secrets to mask in logs besides the workspace secrets. */
   maskSecrets?: string[];
   branch?: string;
+  /** The schedule tick of a periodic run (annotation `mario.dev/tick`). */
+  tick?: string;
   /** A check run already showing this job (e.g. "awaiting /ok-to-test"): the run takes it over. */
   checkRunId?: number;
 }
@@ -115,7 +117,7 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     prUrl: req.prUrl,
     installationId: req.installationId,
     checkName: meta.checkName,
-    ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}) } } : {}),
+    ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}), ...(job.tick ? { tick: job.tick } : {}) } } : {}),
   });
   if (!startNow) body.spec.status = "PipelineRunPending";
   try {

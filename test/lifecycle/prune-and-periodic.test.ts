@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { faults } from "../fakes/fake-github.js";
 import { repo, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
 import { checksNamed, ns, playRun, runsOf, sendPullRequest, startJobsMario, waitForRuns } from "./lifecycle-support.js";
 
@@ -37,7 +38,7 @@ describe("pruning", () => {
 });
 
 describe("periodic jobs", () => {
-  it("runs once per tick across two replicas and reports a commit status on the branch head", async () => {
+  it("runs exactly once per tick across two replicas, a late retry keeping its own tick, and reports a commit status on the branch head", async () => {
     t = await startJobsMario(`  - name: nightly
     repos: ["octo/demo"]
     schedule: "*/2 * * * * *"
@@ -46,12 +47,24 @@ describe("periodic jobs", () => {
       pipelineRef: { name: mario-nightly }
       params: { REVISION: "{{pr.headSha}}", BRANCH: "{{pr.baseRef}}" }
 `);
+    // A tick whose first attempt fails late (GitHub slow, then 502) is retried after the next tick came.
+    t.github.failNext({ operationId: "repos/get-branch" }, { ...faults.badGateway(), delayMs: 2500 }, 1);
     const replica = await startTestMario({ replicaOf: t });
     try {
       const head = t.github.state.git.branch(repo, "main")!;
-      const runs = await waitFor(() => (runsOf(t, "nightly").length >= 2 ? runsOf(t, "nightly") : undefined), "two ticks", 15_000);
-      // One PipelineRun per tick: distinct names, and no tick twice (names derive from the tick).
-      expect(new Set(runs.map((r) => r.metadata.name)).size).toBe(runs.length);
+      const tickOf = (r: { metadata: { annotations: Record<string, string> } }) => r.metadata.annotations["mario.dev/tick"];
+      const runs = await waitFor(() => (runsOf(t, "nightly").length >= 5 ? runsOf(t, "nightly") : undefined), "five ticks", 20_000);
+      const ticks = runs.map(tickOf).sort();
+      // One PipelineRun per tick, and between the first and the last tick none is missing.
+      expect(ticks.every((tick) => typeof tick === "string")).toBe(true);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      const times = ticks.map((tick) => Date.parse(tick!));
+      expect(times.slice(1).map((time, i) => time - times[i]!)).toEqual(times.slice(1).map(() => 2000));
+      // The tick whose first attempt failed has its run, under its own tick (not the next one's).
+      const failed = t.github.requestsFor("repos/get-branch").find((r) => r.status === 502)!;
+      expect(failed).toBeDefined();
+      expect(times[0]).toBeLessThanOrEqual(failed.at);
+      expect(failed.at - times[0]!).toBeLessThan(2000);
       expect(runs[0].spec.params).toEqual(expect.arrayContaining([{ name: "REVISION", value: head }, { name: "BRANCH", value: "main" }]));
       playRun(t, runs[0].metadata.name, "Succeeded");
       const status = await waitFor(() => t.github.state.statuses(repo, head).find((s) => s.context === "mario/nightly" && s.state === "success"), "success status");
