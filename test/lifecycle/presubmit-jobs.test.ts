@@ -107,8 +107,10 @@ describe("presubmit jobs on pull_request events", () => {
     const runs = await waitForRuns(t, "unit-tests", 2);
     const fresh = runs.find((r) => r.metadata.labels["mario.dev/head-sha"] === head);
     expect((await completedCheck(t, oldCheck.id)).conclusion).toBe("cancelled");
-    const created = t.kube.requests.findIndex((r) => r.method === "POST" && r.path.endsWith("/pipelineruns") && r.at >= 0 && t.kube.getPipelineRun(ns, fresh.metadata.name));
+    // The new run's own create came in before the old run's cancel.
+    const created = t.kube.requests.findIndex((r) => r.method === "POST" && r.path.endsWith("/pipelineruns") && r.name === fresh.metadata.name);
     const patched = t.kube.requests.findIndex((r) => r.method === "PATCH" && r.path.endsWith(`/pipelineruns/${old.metadata.name}`));
+    expect(created).toBeGreaterThanOrEqual(0);
     expect(patched).toBeGreaterThan(created);
     expect(t.kube.getPipelineRun(ns, old.metadata.name).spec.status).toBe("Cancelled");
     expect(t.kube.getPipelineRun(ns, fresh.metadata.name).spec.status).toBeUndefined();
