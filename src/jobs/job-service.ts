@@ -8,7 +8,7 @@ import type { LogArchive } from "../logs/log-archive.js";
 import type { RunRecord } from "../runs/run-record.js";
 import { finishedStates, type RunState } from "../runs/run-status.js";
 import type { RunStore } from "../runs/run-store.js";
-import { beforeCreation, cancelBeforeCreation, startRun, type StartRunDeps } from "../runs/start-run.js";
+import { beforeCreation, cancelBeforeCreation, isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import type { JobState } from "./job-state.js";
 import type { JobConfig } from "./jobs-config.js";
 import { pathsMatch, presubmitsFor } from "./match-jobs.js";
@@ -64,7 +64,6 @@ export const jobCheckName = (job: string) => `mario/${job}`;
  */
 export function createJobService(deps: JobServiceDeps) {
   const { config, state, store } = deps;
-  const isFork = (pr: PullContext) => pr.head.repoFullName.toLowerCase() !== `${pr.repo.owner}/${pr.repo.name}`.toLowerCase();
 
   /** Jobs for the PR: repository and base branch, then changed files (fetched only when a job has `paths`). */
   async function matchingJobs(gh: GitHubPort, pr: PullContext): Promise<JobConfig[]> {
@@ -106,12 +105,11 @@ export function createJobService(deps: JobServiceDeps) {
         kind: "job",
         job: job.name,
         checkName: jobCheckName(job.name),
-        fork: isFork(pr),
-        forkSafeSecrets: config.trust.forkSafeSecrets,
         maskSecrets: job.maskSecrets,
         ...(checkRunId !== undefined ? { checkRunId } : {}),
       },
       context,
+      fork: isForkHead(pr.repo, pr.head.repoFullName),
       commandLine: `/test ${job.name}`,
       prUrl: pr.htmlUrl,
       installationId: pr.installationId,

@@ -29,9 +29,6 @@ export interface JobRunSpec {
   kind: "job" | "periodic";
   job: string;
   checkName: string;
-  /** The PR comes from a fork: workspace secrets not listed in `forkSafeSecrets` are replaced by emptyDir. */
-  fork?: boolean;
-  forkSafeSecrets?: string[];
   /** Secrets to mask in logs besides the workspace secrets. */
   maskSecrets?: string[];
   branch?: string;
@@ -47,6 +44,11 @@ export interface StartRunRequest {
   /** Set for job runs. */
   job?: JobRunSpec;
   context: TemplateContext;
+  /**
+   * The PR comes from a fork (job or command run alike): workspace secrets not in `trust.forkSafeSecrets` become
+   * emptyDir, and `trust.forkServiceAccount` (when set) replaces the configured service account.
+   */
+  fork?: boolean;
   commandLine: string;
   prUrl: string;
   installationId: number;
@@ -72,7 +74,7 @@ export class RetryLaterError extends Error {
  */
 export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promise<RunMeta> {
   const { context, job } = req;
-  const command = job?.fork ? { ...req.command, pipeline: withoutForkSecrets(req.command.pipeline, job.forkSafeSecrets ?? []) } : req.command;
+  const command = req.fork ? { ...req.command, pipeline: forForks(req.command.pipeline, deps.config.trust) } : req.command;
   const name = runName(command.verb, context.pr.number, req.identity);
   const namespace = pipelineRunNamespace(command.pipeline, deps.config.defaults);
   const createdAt = new Date().toISOString();
@@ -172,13 +174,22 @@ export function workspaceSecrets(pipeline: PipelineConfig): string[] {
   });
 }
 
-/** A fork's PR must not get credentials: secret workspaces not declared fork-safe become empty directories. */
-function withoutForkSecrets(pipeline: PipelineConfig, safe: string[]): PipelineConfig {
+/** Whether a PR's head lives in another repository than its base (a deleted head repository counts as a fork). */
+export function isForkHead(repo: { owner: string; name: string }, headRepoFullName: string): boolean {
+  return headRepoFullName.toLowerCase() !== `${repo.owner}/${repo.name}`.toLowerCase();
+}
+
+/**
+ * A fork's PR must not get credentials: secret workspaces not declared fork-safe become empty directories, and
+ * the run uses the fork service account when one is configured.
+ */
+function forForks(pipeline: PipelineConfig, trust: MarioConfig["trust"]): PipelineConfig {
   return {
     ...pipeline,
+    ...(trust.forkServiceAccount ? { serviceAccount: trust.forkServiceAccount } : {}),
     workspaces: pipeline.workspaces.map((w) => {
       const secretName = (w as { secret?: { secretName?: unknown } }).secret?.secretName;
-      return typeof secretName === "string" && !safe.includes(secretName) ? { name: w.name, emptyDir: {} } : w;
+      return typeof secretName === "string" && !trust.forkSafeSecrets.includes(secretName) ? { name: w.name, emptyDir: {} } : w;
     }),
   };
 }

@@ -96,4 +96,8 @@ describe("jobs config", () => {
     expect(() => parseConfig(base(job("    pipeline: { pipelineRef: { name: p }, params: { X: \"{{args.x}}\" } }\n").replace("    pipeline: { pipelineRef: { name: p } }\n", "")))).toThrow(/unknown template variable \{\{args\.x\}\}/);
     expect(() => parseConfig(base(job().replace('["octo/demo"]', '["octo"]')))).toThrow(/repos\[0\].*"org\/repo" or "org\/\*"/);
   });
+  it("checks the fork service account's name", () => {
+    expect(parseConfig("trust:\n  forkServiceAccount: fork-runner\n").trust.forkServiceAccount).toBe("fork-runner");
+    expect(() => parseConfig("trust:\n  forkServiceAccount: Fork_Runner\n")).toThrow(/trust\.forkServiceAccount: must be a Kubernetes service account name/);
+  });
 });

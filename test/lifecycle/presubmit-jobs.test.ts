@@ -79,15 +79,31 @@ describe("presubmit jobs on pull_request events", () => {
     expect(t.github.requestsFor("orgs/check-membership-for-user")).toHaveLength(1);
   });
 
-  it("gives a fork's PR no secret the config did not declare fork-safe", async () => {
-    t = await startJobsMario();
+  it("gives a fork's PR no secret the config did not declare fork-safe, in job and command runs, and the fork service account", async () => {
+    t = await startJobsMario("trust:\n  forkServiceAccount: fork-runner\n");
+    t.github.state.addRepo("alice/demo");
     t.github.state.addPullRequest(repo, { number: 9, user: "alice", head: { repo: "alice/demo", ref: "fix" } });
     await sendPullRequest(t, "opened", { number: 9 });
     const [run] = await waitForRuns(t, "unit-tests", 1);
     expect(run.spec.workspaces).toEqual([{ name: "credentials", emptyDir: {} }]);
-    await sendPullRequest(t, "opened"); // PR #42 is not from a fork: it keeps the secret
+    expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "fork-runner" });
+    // A command on the fork's PR: its registry credentials are not mounted, and it runs as the fork account.
+    await t.comment("/build", { prNumber: 9 });
+    const [build] = await waitForRuns(t, "build", 1);
+    expect(build.spec.workspaces).toEqual([{ name: "registry", emptyDir: {} }]);
+    expect(build.spec.taskRunTemplate).toEqual({ serviceAccountName: "fork-runner" });
+
+    // PR #42 is not from a fork: it keeps the secrets and the configured service account.
+    await sendPullRequest(t, "opened");
     await waitForRuns(t, "unit-tests", 2);
-    expect(runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/pr"] === "42").spec.workspaces).toEqual([{ name: "credentials", secret: { secretName: "test-credentials" } }]);
+    const own = runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/pr"] === "42");
+    expect(own.spec.workspaces).toEqual([{ name: "credentials", secret: { secretName: "test-credentials" } }]);
+    expect(own.spec.taskRunTemplate).toEqual({ serviceAccountName: "mario-runner" });
+    await t.comment("/build");
+    await waitForRuns(t, "build", 2);
+    const ownBuild = runsOf(t, "build").find((r) => r.metadata.labels["mario.dev/pr"] === "42");
+    expect(ownBuild.spec.workspaces).toEqual([{ name: "registry", secret: { secretName: "registry-credentials" } }]);
+    expect(ownBuild.spec.taskRunTemplate).toEqual({ serviceAccountName: "builder" });
   });
 
   it("on a push, cancels the old head's runs after creating the new ones, and reports them cancelled", async () => {
