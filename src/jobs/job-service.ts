@@ -212,6 +212,16 @@ export function createJobService(deps: JobServiceDeps) {
     return out;
   }
 
+  /**
+   * What `/retest` (and Re-run failed checks) runs again: among the jobs that apply to the PR's changes and every
+   * job that has a run on the head (say one run by `/test <job>` although its paths do not match), those whose
+   * latest run did not succeed, or that never ran.
+   */
+  async function toRetest(gh: GitHubPort, pr: PullContext): Promise<JobConfig[]> {
+    const [matching, recorded] = await Promise.all([matchingJobs(gh, pr), state.runs(pr.repo, pr.head.sha)]);
+    return needsRetest(pr, knownJobs(pr).filter((j) => matching.includes(j) || recorded[j.name] !== undefined));
+  }
+
   async function isApproved(gh: GitHubPort, pr: PullContext): Promise<boolean> {
     return (await deps.trusted(gh, pr.repo, pr.author)) || (await state.isApproved(pr.repo, pr.number, pr.head.sha, config.trust.okToTestPerPush));
   }
@@ -226,6 +236,7 @@ export function createJobService(deps: JobServiceDeps) {
     supersededRuns,
     concludeAwaiting,
     needsRetest,
+    toRetest,
     awaitApproval,
     isApproved,
     trusted: deps.trusted,

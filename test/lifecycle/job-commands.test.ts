@@ -75,6 +75,25 @@ describe("/test, /retest and /cancel", () => {
     expect((await lastReply(t, 1)).body).toContain(`Nothing to retest on ${sha.slice(0, 7)}: every job succeeded or is still running.`);
   });
 
+  it("/retest and Re-run failed checks also rerun a failed job that ran by /test although its paths do not match", async () => {
+    t = await startJobsMario();
+    const sha = t.github.state.pullRequest(repo, 42).head.sha;
+    await t.comment("/test docs"); // docs/** did not change
+    const [docs] = await waitForRuns(t, "docs", 1);
+    playRun(t, docs.metadata.name, "Failed", "broken link\n");
+    await waitFor(() => checksNamed(t, "mario/docs", sha)[0]?.conclusion === "failure", "docs failed");
+
+    await t.comment("/retest");
+    const again = (await waitForRuns(t, "docs", 2, "docs rerun by /retest")).find((r) => r.metadata.name !== docs.metadata.name);
+    playRun(t, again.metadata.name, "Failed", "still broken\n");
+    await waitFor(() => checksNamed(t, "mario/docs", sha).filter((c) => c.conclusion === "failure").length === 2, "the rerun failed");
+    await sendCheckSuiteRerequested(t, sha, "alice");
+    await waitForRuns(t, "docs", 3, "docs rerun by Re-run failed checks");
+    // unit-tests and lint apply to the changes and never ran, so they run too.
+    expect(runsOf(t, "unit-tests").length).toBeGreaterThanOrEqual(1);
+    expect(botComments(t)).toEqual([]);
+  });
+
   it("/cancel says when nothing runs, cancels one job with /cancel <job>, and all with /cancel", async () => {
     t = await startJobsMario();
     await t.comment("/cancel");
