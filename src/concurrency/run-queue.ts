@@ -93,13 +93,30 @@ export function createRunQueue(deps: RunQueueDeps) {
     await positions();
   }
 
+  /**
+   * How many waiting runs are ahead of each of the first `count` in line and actually block it: with a global
+   * limit every run ahead does; with only a per-repo limit, only runs of the same repository do.
+   */
+  async function blockingAhead(count: number): Promise<Map<string, number>> {
+    const waiting = await r.zrange(k.queue, 0, String(count - 1));
+    const repos = waiting.length ? await r.hmget(k.repoOf, ...waiting) : [];
+    const perRepo = new Map<string | null, number>();
+    const out = new Map<string, number>();
+    waiting.forEach((run, i) => {
+      const repo = repos[i] ?? null;
+      out.set(run, deps.limits.global > 0 ? i : (perRepo.get(repo) ?? 0));
+      perRepo.set(repo, (perRepo.get(repo) ?? 0) + 1);
+    });
+    return out;
+  }
+
   /** Writes each waiting run's "N ahead" and refreshes the check runs that changed. */
   async function positions(): Promise<void> {
-    const waiting = await r.zrange(k.queue, 0, String(maxPositions - 1));
+    const ahead = await blockingAhead(maxPositions);
     await Promise.all(
-      waiting.map(async (run, ahead) => {
+      [...ahead].map(async ([run, n]) => {
         const [ns, name] = run.split("/") as [string, string];
-        if (await deps.store.setQueueAhead(ns, name, ahead)) await deps.refresh(ns, name, `queue-${ahead}`);
+        if (await deps.store.setQueueAhead(ns, name, n)) await deps.refresh(ns, name, `queue-${n}`);
       }),
     );
   }
@@ -113,8 +130,8 @@ export function createRunQueue(deps: RunQueueDeps) {
       const others = admitted.filter((a) => a !== run);
       if (others.length) await start(others);
       if (!self) {
-        const ahead = await r.zrank(k.queue, run);
-        if (ahead !== null) await deps.store.setQueueAhead(meta.namespace, meta.name, ahead);
+        const ahead = (await blockingAhead(maxScan)).get(run);
+        if (ahead !== undefined) await deps.store.setQueueAhead(meta.namespace, meta.name, ahead);
       }
       return self;
     },
