@@ -70,6 +70,34 @@ describe("presubmit jobs on pull_request events", () => {
     expect(runsOf(t, "unit-tests")).toHaveLength(1);
   });
 
+  it("with okToTestPerPush: false, one /ok-to-test also covers later pushes", async () => {
+    t = await startJobsMario("trust:\n  okToTestPerPush: false\n");
+    t.github.state.addPullRequest(repo, { number: 7, user: "mallory", files: [{ filename: "src/x.ts", status: "added", additions: 1, deletions: 0 }] });
+    const pr = t.github.state.pullRequest(repo, 7);
+    await sendPullRequest(t, "opened", { number: 7 });
+    await waitFor(() => checksNamed(t, "mario/unit-tests", pr.head.sha)[0]?.output.title === "Awaiting /ok-to-test", "awaiting approval");
+    await t.comment("/ok-to-test", { user: "alice", prNumber: 7 });
+    await waitForRuns(t, "unit-tests", 1);
+    const before = pr.head.sha;
+    const next = t.github.state.pushToPullRequest(repo, 7);
+    await sendPullRequest(t, "synchronize", { number: 7, before });
+    await waitFor(() => runsOf(t, "unit-tests").some((r) => r.metadata.labels["mario.dev/head-sha"] === next), "the new head runs without a new approval");
+    expect(checksNamed(t, "mario/unit-tests", next).map((c) => c.output.title)).not.toContain("Awaiting /ok-to-test");
+  });
+
+  it("matches jobs by the base branch pattern: a PR to another branch runs only the jobs for it, and /test knows only those", async () => {
+    t = await startJobsMario();
+    t.github.state.addPullRequest(repo, { number: 11, user: "carol", base: { ref: "release-1" }, files: [{ filename: "src/y.ts", status: "modified", additions: 1, deletions: 0 }] });
+    await sendPullRequest(t, "opened", { number: 11 });
+    await waitForRuns(t, "lint", 1); // lint takes any branch
+    await settle(300);
+    expect(runsOf(t, "unit-tests")).toEqual([]); // unit-tests is for ^main$ only
+    await t.comment("/test unit-tests", { prNumber: 11 });
+    const reply = await waitFor(() => t.github.state.comments(repo, 11).find((c) => c.user.type === "Bot"), "reply");
+    expect(reply.body).toContain("I don't know `unit-tests`, so nothing ran. Jobs for this pull request: `lint` (optional), `docs`.");
+    expect(runsOf(t, "unit-tests")).toEqual([]);
+  });
+
   it("trusts members of the repository's organization without write access", async () => {
     t = await startJobsMario();
     addOrgMember(t.github.state, "octo", "dora");
