@@ -130,7 +130,7 @@ export function createJobService(deps: JobServiceDeps) {
     if (!record || finishedStates.has(record.status.state)) return false;
     if (beforeCreation.has(record.status.state)) {
       const superseded = record.meta.kind === "job" && (await state.isSuperseded(record.meta.repo, record.meta.headSha));
-      await cancelBeforeCreation(deps.startDeps, namespace, name, superseded ? supersededMessage : "Cancelled before its PipelineRun was created.");
+      await cancelBeforeCreation(deps.startDeps, namespace, name, superseded ? supersededMessage : undefined);
       return true;
     }
     // Tekton deletes the pods of a cancelled run: keep what the running steps logged so far.

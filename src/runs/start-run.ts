@@ -104,7 +104,7 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   const recorded = record?.meta ?? meta;
   // Cancelled while an earlier attempt waited for the cluster: it is not created at all.
   if (record && (await deps.store.cancelRequested(namespace, name))) {
-    await deps.report(namespace, name);
+    await settleCancelled(deps, namespace, name, cancelledMessage);
     return recorded;
   }
   const startNow = deps.concurrency ? await deps.concurrency.admit(recorded) : true;
@@ -133,6 +133,11 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     await deps.store.setStatus(namespace, name, status);
     if (!startNow) await deps.concurrency?.afterCreate(recorded);
   } catch (error) {
+    // Cancelled while this create failed: nothing to retry.
+    if (await deps.store.cancelRequested(namespace, name)) {
+      await settleCancelled(deps, namespace, name, cancelledMessage);
+      return recorded;
+    }
     const why = describeKubeError(error);
     const lastTry = req.attempt.number >= req.attempt.of;
     if (isRetryableKubeError(error) && !lastTry) {
@@ -158,11 +163,22 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
  * Cancels a run that has no PipelineRun yet (being created, or waiting for the cluster): flags it so no attempt
  * creates it (or one that is creating it right now cancels it at once), records it cancelled and reports it.
  */
-export async function cancelBeforeCreation(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message: string): Promise<void> {
+export async function cancelBeforeCreation(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message = cancelledMessage): Promise<void> {
   await deps.store.requestCancel(namespace, name);
+  // Its report may find the run's report lock busy (the creator reporting a retry right now): the creator's next
+  // attempt settles and reports it anyway, and the cancel itself must not fail (a retried /cancel would then
+  // find nothing to cancel).
+  await settleCancelled(deps, namespace, name, message).catch(() => undefined);
+}
+
+const cancelledMessage = "Cancelled before its PipelineRun was created.";
+
+/** Records a run that will not be created as cancelled (unless it ended already) and reports it. */
+async function settleCancelled(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message: string): Promise<void> {
   const record = await deps.store.get(namespace, name);
-  if (!record || finishedStates.has(record.status.state)) return;
-  await deps.store.setStatus(namespace, name, { ...record.status, state: "cancelled", message, completedAt: new Date().toISOString() });
+  if (record && !finishedStates.has(record.status.state)) {
+    await deps.store.setStatus(namespace, name, { ...record.status, state: "cancelled", message, completedAt: new Date().toISOString() });
+  }
   await deps.report(namespace, name);
 }
 

@@ -12,13 +12,18 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
+/** Closes `t` (and checks its GitHub requests) after the test. */
+function own(t: TestMario): TestMario {
+  cleanup = async () => {
+    t.github.assertNoViolations();
+    await t.close();
+  };
+  return t;
+}
+
 describe("concurrency limit", () => {
   it("creates runs beyond the limit as PipelineRunPending, shows 'Queued (N ahead)', and starts them in order", async () => {
-    const t = await startJobsMario(limited);
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario(limited));
     await t.comment("/test unit-tests lint docs");
     const [unit] = await waitForRuns(t, "unit-tests", 1);
     const [lint] = await waitForRuns(t, "lint", 1);
@@ -37,11 +42,7 @@ describe("concurrency limit", () => {
   });
 
   it("counts in 'Queued (N ahead)' only the runs that block it: under a per-repo limit, not other repositories' runs", async () => {
-    const t = await startJobsMario(limited);
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario(limited));
     const other = "octo/other";
     t.github.state.addPullRequest(other, { number: 5, user: "carol" });
     t.github.state.setPermission(other, "alice", "write");
@@ -57,16 +58,12 @@ describe("concurrency limit", () => {
     expect(lint.spec.status).toBe("PipelineRunPending");
     expect(runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/repo-name"] === "demo").spec.status).toBeUndefined();
     await waitFor(() => title(t, "lint") === "Queued (0 ahead)", "lint: nothing of its repository ahead");
-    const waitingOther = t.github.state.checkRuns(other).find((c) => c.output.title.startsWith("Queued ("));
+    const waitingOther = t.github.state.checkRuns(other).find((c) => c.output.title?.startsWith("Queued ("));
     expect(waitingOther?.output.title).toBe("Queued (0 ahead)");
   });
 
   it("applies a global limit across repositories, where every run ahead counts", async () => {
-    const t = await startJobsMario("concurrency:\n  global: 2\n  sweepMs: 200\n");
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario("concurrency:\n  global: 2\n  sweepMs: 200\n"));
     await t.comment("/test unit-tests lint docs");
     const [unit] = await waitForRuns(t, "unit-tests", 1);
     const [lint] = await waitForRuns(t, "lint", 1);
@@ -116,11 +113,7 @@ describe("concurrency limit", () => {
   });
 
   it("frees the slot of a run deleted from the cluster, so the queue moves on", async () => {
-    const t = await startJobsMario(limited);
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario(limited));
     await t.comment("/test unit-tests lint");
     const [unit] = await waitForRuns(t, "unit-tests", 1);
     const [lint] = await waitForRuns(t, "lint", 1);
@@ -133,11 +126,7 @@ describe("concurrency limit", () => {
 
 describe("the Kubernetes watch dropping", () => {
   it("loses no event and reports nothing twice when the watch drops and reconnects", async () => {
-    const t = await startJobsMario();
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario());
     await t.comment("/test unit-tests");
     const [run] = await waitForRuns(t, "unit-tests", 1);
     const name: string = run.metadata.name;

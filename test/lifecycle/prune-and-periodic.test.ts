@@ -93,7 +93,7 @@ describe("cost of a typical job run", () => {
     const pod = t.kube.taskRuns(ns)[0].status.podName;
     t.kube.appendLog(ns, pod, "step-run", "ok\n");
     t.kube.finishTask(ns, unit.metadata.name, "test", "Succeeded");
-    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.output.summary.includes("| `test` | succeeded"), "the task's end on the check");
+    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.output.summary?.includes("| `test` | succeeded"), "the task's end on the check");
     t.kube.finishRun(ns, unit.metadata.name, { status: "True", reason: "Succeeded" });
     await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.conclusion === "success", "unit-tests done");
     await settle(800);

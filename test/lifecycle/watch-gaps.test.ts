@@ -37,16 +37,22 @@ async function restart(first: TestMario, whileDown: () => void): Promise<TestMar
   return second;
 }
 
+/** `/test unit-tests lint` under a limit of one: unit-tests running, lint waiting behind it. */
+async function unitRunningLintWaiting(t: TestMario) {
+  await t.comment("/test unit-tests lint");
+  const [unit] = await waitForRuns(t, "unit-tests", 1);
+  const [lint] = await waitForRuns(t, "lint", 1);
+  t.kube.startRun(ns, unit.metadata.name, { tasks: [{ name: "test", steps: ["run"] }] });
+  await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.status === "in_progress", "unit-tests in progress");
+  return { unit, lint };
+}
+
 const watchRequests = (t: TestMario) => t.kube.requests.filter((r) => r.query.watch === "true").length;
 
 describe("runs deleted while nobody watched", () => {
   it("a run deleted while mario was down is reported deleted after the restart, and its concurrency slot moves on", async () => {
     const t = await start(limited);
-    await t.comment("/test unit-tests lint");
-    const [unit] = await waitForRuns(t, "unit-tests", 1);
-    const [lint] = await waitForRuns(t, "lint", 1);
-    t.kube.startRun(ns, unit.metadata.name, { tasks: [{ name: "test", steps: ["run"] }] });
-    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.status === "in_progress", "unit-tests in progress");
+    const { unit, lint } = await unitRunningLintWaiting(t);
     expect(t.kube.getPipelineRun(ns, lint.metadata.name).spec.status).toBe("PipelineRunPending");
 
     await restart(t, () => t.kube.deletePipelineRun(ns, unit.metadata.name));
@@ -57,11 +63,7 @@ describe("runs deleted while nobody watched", () => {
 
   it("the concurrency sweep frees the slot of a run gone from the cluster even when the watcher cannot list", async () => {
     const t = await start(limited);
-    await t.comment("/test unit-tests lint");
-    const [unit] = await waitForRuns(t, "unit-tests", 1);
-    const [lint] = await waitForRuns(t, "lint", 1);
-    t.kube.startRun(ns, unit.metadata.name, { tasks: [{ name: "test", steps: ["run"] }] });
-    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.status === "in_progress", "unit-tests in progress");
+    const { unit, lint } = await unitRunningLintWaiting(t);
 
     await restart(t, () => {
       t.kube.deletePipelineRun(ns, unit.metadata.name);
