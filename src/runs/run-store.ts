@@ -38,15 +38,15 @@ export function createRunStore(redis: Redis, prefix: string) {
       const k = key(meta.namespace, meta.name);
       const created = await redis.hsetnx(k, "meta", JSON.stringify(meta));
       if (created === 1) {
-        await redis
+        const multi = redis
           .multi()
           .hset(k, "status", JSON.stringify(status))
           .expire(k, retentionSeconds)
           .zadd(index, Date.parse(meta.createdAt), `${meta.namespace}/${meta.name}`)
           .sadd(prIndex(meta), `${meta.namespace}/${meta.name}`)
-          .expire(prIndex(meta), retentionSeconds)
-          .sadd(unfinishedIndex(meta.namespace), meta.name)
-          .exec();
+          .expire(prIndex(meta), retentionSeconds);
+        if (!finishedStates.has(status.state)) multi.sadd(unfinishedIndex(meta.namespace), meta.name);
+        await multi.exec();
       }
       return created === 1;
     },
