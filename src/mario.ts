@@ -249,7 +249,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace), ...lifecycle.namespaces])];
   if (lifecycle.runQueue) singleton("concurrency-sweep", () => lifecycle.sweepDuty());
   if (config.mergeQueue.enabled) singleton("merge-queue", (lease) => mergeQueue.drive(lease));
-  if (runs.work) await lifecycle.schedule().catch((error: unknown) => log.warn({ err: error }, "could not register the periodic jobs' schedules"));
+  if (runs.work) await lifecycle.schedule(retry.attempts).catch((error: unknown) => log.warn({ err: error }, "could not register the periodic jobs' schedules"));
   singleton("watch-runs", () =>
     watchRuns({
       tekton,

@@ -11,7 +11,7 @@ export function retestCommand(services: JobCommandServices): CommandDefinition {
     args: [],
     help: {
       usage: "/retest",
-      description: "Run again the jobs that failed, errored, were cancelled or never ran on the pull request's head (known even after their PipelineRuns were pruned).",
+      description: "Run again the jobs that failed, errored, were cancelled or never ran on the pull request's head — those that apply to its changes and any run there by `/test` (known even after their PipelineRuns were pruned).",
       who: trustedPhrase,
       examples: ["/retest"],
     },
@@ -19,7 +19,7 @@ export function retestCommand(services: JobCommandServices): CommandDefinition {
       const setup = await jobCommandSetup(services, ctx);
       if (!setup) return;
       const { jobs, gh, pr, trigger } = setup;
-      const again = await jobs.needsRetest(pr, await jobs.matchingJobs(gh, pr));
+      const again = await jobs.toRetest(gh, pr);
       if (again.length === 0) {
         ctx.reply(`Nothing to retest on ${pr.head.sha.slice(0, 7)}: every job succeeded or is still running. ${codeSpan("/test <job>")} runs one anyway.`);
         return;

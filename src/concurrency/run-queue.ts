@@ -2,7 +2,9 @@ import type { Redis } from "ioredis";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { RunMeta } from "../runs/run-record.js";
 import { finishedStates } from "../runs/run-status.js";
+import { markRunDeleted } from "../runs/mark-run-deleted.js";
 import type { RunStore } from "../runs/run-store.js";
+import { beforeCreation } from "../runs/start-run.js";
 
 export interface ConcurrencyLimits {
   /** 0 = no limit. */
@@ -91,13 +93,30 @@ export function createRunQueue(deps: RunQueueDeps) {
     await positions();
   }
 
+  /**
+   * How many waiting runs are ahead of each of the first `count` in line and actually block it: with a global
+   * limit every run ahead does; with only a per-repo limit, only runs of the same repository do.
+   */
+  async function blockingAhead(count: number): Promise<Map<string, number>> {
+    const waiting = await r.zrange(k.queue, 0, String(count - 1));
+    const repos = waiting.length ? await r.hmget(k.repoOf, ...waiting) : [];
+    const perRepo = new Map<string | null, number>();
+    const out = new Map<string, number>();
+    waiting.forEach((run, i) => {
+      const repo = repos[i] ?? null;
+      out.set(run, deps.limits.global > 0 ? i : (perRepo.get(repo) ?? 0));
+      perRepo.set(repo, (perRepo.get(repo) ?? 0) + 1);
+    });
+    return out;
+  }
+
   /** Writes each waiting run's "N ahead" and refreshes the check runs that changed. */
   async function positions(): Promise<void> {
-    const waiting = await r.zrange(k.queue, 0, String(maxPositions - 1));
+    const ahead = await blockingAhead(maxPositions);
     await Promise.all(
-      waiting.map(async (run, ahead) => {
+      [...ahead].map(async ([run, n]) => {
         const [ns, name] = run.split("/") as [string, string];
-        if (await deps.store.setQueueAhead(ns, name, ahead)) await deps.refresh(ns, name, `queue-${ahead}`);
+        if (await deps.store.setQueueAhead(ns, name, n)) await deps.refresh(ns, name, `queue-${n}`);
       }),
     );
   }
@@ -111,8 +130,8 @@ export function createRunQueue(deps: RunQueueDeps) {
       const others = admitted.filter((a) => a !== run);
       if (others.length) await start(others);
       if (!self) {
-        const ahead = await r.zrank(k.queue, run);
-        if (ahead !== null) await deps.store.setQueueAhead(meta.namespace, meta.name, ahead);
+        const ahead = (await blockingAhead(maxScan)).get(run);
+        if (ahead !== undefined) await deps.store.setQueueAhead(meta.namespace, meta.name, ahead);
       }
       return self;
     },
@@ -128,8 +147,9 @@ export function createRunQueue(deps: RunQueueDeps) {
       await start(await pump());
     },
     /**
-     * Repairs what lost events could leave behind: slots held by runs that finished or vanished are freed,
-     * admitted runs still pending are started, and the queue is pumped. Runs on a timer, so the queue never jams.
+     * Repairs what lost events could leave behind: slots held by runs that finished or vanished are freed (a run
+     * gone from the cluster is recorded deleted and reported), admitted runs still pending are started, and the
+     * queue is pumped. Runs on a timer, so the queue never jams.
      */
     async sweep(): Promise<void> {
       const active = await r.hkeys(k.active);
@@ -137,8 +157,16 @@ export function createRunQueue(deps: RunQueueDeps) {
       for (const run of active) {
         const [ns, name] = run.split("/") as [string, string];
         const record = await deps.store.get(ns, name);
-        if (!record || finishedStates.has(record.status.state)) await r.hdel(k.active, run);
-        else if (record.status.state === "pending") stuck.push(run);
+        if (!record || finishedStates.has(record.status.state)) {
+          await r.hdel(k.active, run);
+          continue;
+        }
+        if (beforeCreation.has(record.status.state)) continue; // its creator holds the slot
+        // The record may trust a run deleted while nobody watched: ask the cluster.
+        if (!(await deps.tekton.getPipelineRun(ns, name))) {
+          if (await markRunDeleted(deps.store, record)) await deps.refresh(ns, name, "deleted-swept");
+          await r.hdel(k.active, run);
+        } else if (record.status.state === "pending") stuck.push(run);
       }
       await start([...stuck, ...(await pump())]);
     },

@@ -8,7 +8,7 @@ import type { LogArchive } from "../logs/log-archive.js";
 import type { RunRecord } from "../runs/run-record.js";
 import { finishedStates, type RunState } from "../runs/run-status.js";
 import type { RunStore } from "../runs/run-store.js";
-import { startRun, type StartRunDeps } from "../runs/start-run.js";
+import { beforeCreation, cancelBeforeCreation, isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import type { JobState } from "./job-state.js";
 import type { JobConfig } from "./jobs-config.js";
 import { pathsMatch, presubmitsFor } from "./match-jobs.js";
@@ -54,6 +54,8 @@ export interface JobServiceDeps {
 /** Latest run of a job that did not succeed and is not under way: `/retest` runs it again. */
 const retestStates: ReadonlySet<RunState> = new Set(["failed", "timed-out", "create-failed", "cancelled", "deleted"]);
 
+const supersededMessage = "A newer push (or closing the pull request) made this run unnecessary before it was created.";
+
 export const jobCheckName = (job: string) => `mario/${job}`;
 
 /**
@@ -62,7 +64,6 @@ export const jobCheckName = (job: string) => `mario/${job}`;
  */
 export function createJobService(deps: JobServiceDeps) {
   const { config, state, store } = deps;
-  const isFork = (pr: PullContext) => pr.head.repoFullName.toLowerCase() !== `${pr.repo.owner}/${pr.repo.name}`.toLowerCase();
 
   /** Jobs for the PR: repository and base branch, then changed files (fetched only when a job has `paths`). */
   async function matchingJobs(gh: GitHubPort, pr: PullContext): Promise<JobConfig[]> {
@@ -85,12 +86,7 @@ export function createJobService(deps: JobServiceDeps) {
     const name = runName(job.name, pr.number, identity);
     if (await stale(pr)) {
       // An earlier attempt may have recorded (and reported) this run while the cluster was unreachable.
-      const earlier = await store.get(namespace, name);
-      if (earlier && !finishedStates.has(earlier.status.state)) {
-        const message = "A newer push (or closing the pull request) made this run unnecessary before it was created.";
-        await store.setStatus(namespace, name, { ...earlier.status, state: "cancelled", message, completedAt: new Date().toISOString() });
-        await deps.startDeps.report(namespace, name);
-      }
+      if (await store.get(namespace, name)) await cancelBeforeCreation(deps.startDeps, namespace, name, supersededMessage);
       return "stale";
     }
     // Recorded before the run exists, so a push racing this start finds it (and /retest sees it) either way.
@@ -109,12 +105,11 @@ export function createJobService(deps: JobServiceDeps) {
         kind: "job",
         job: job.name,
         checkName: jobCheckName(job.name),
-        fork: isFork(pr),
-        forkSafeSecrets: config.trust.forkSafeSecrets,
         maskSecrets: job.maskSecrets,
         ...(checkRunId !== undefined ? { checkRunId } : {}),
       },
       context,
+      fork: isForkHead(pr.repo, pr.head.repoFullName),
       commandLine: `/test ${job.name}`,
       prUrl: pr.htmlUrl,
       installationId: pr.installationId,
@@ -126,10 +121,18 @@ export function createJobService(deps: JobServiceDeps) {
     return "started";
   }
 
-  /** Cancels an unfinished run (keeping what its running steps logged so far). False when there was nothing to cancel. */
+  /**
+   * Cancels an unfinished run (keeping what its running steps logged so far); one still being created is
+   * flagged so it never is. False when there was nothing to cancel.
+   */
   async function cancelRun(namespace: string, name: string): Promise<boolean> {
     const record = await store.get(namespace, name);
     if (!record || finishedStates.has(record.status.state)) return false;
+    if (beforeCreation.has(record.status.state)) {
+      const superseded = record.meta.kind === "job" && (await state.isSuperseded(record.meta.repo, record.meta.headSha));
+      await cancelBeforeCreation(deps.startDeps, namespace, name, superseded ? supersededMessage : undefined);
+      return true;
+    }
     // Tekton deletes the pods of a cancelled run: keep what the running steps logged so far.
     await deps.archive.archive(record, "snapshot").catch((error: unknown) => deps.log.warn({ err: error, run: name }, "could not snapshot logs before cancelling"));
     return deps.tekton.cancelPipelineRun(namespace, name);
@@ -140,16 +143,23 @@ export function createJobService(deps: JobServiceDeps) {
     return out.filter((r): r is RunRecord => r !== undefined);
   }
 
-  /** Unfinished runs of the PR, optionally only those not on `keepHead`, or only of one job (or command verb). */
-  async function unfinishedRuns(pr: Pick<PullContext, "repo" | "number">, filter: { notHead?: string; jobOnly?: boolean; name?: string } = {}): Promise<RunRecord[]> {
+  /** Unfinished runs of the PR, optionally only job runs, or only those of one job (or command verb). */
+  async function unfinishedRuns(pr: Pick<PullContext, "repo" | "number">, filter: { jobOnly?: boolean; name?: string } = {}): Promise<RunRecord[]> {
     const all = await records(await store.runsOfPullRequest(pr.repo, pr.number));
     return all.filter(
       (r) =>
         !finishedStates.has(r.status.state) &&
-        (filter.notHead === undefined || r.meta.headSha !== filter.notHead) &&
         (!filter.jobOnly || r.meta.kind === "job") &&
         (filter.name === undefined || r.meta.job === filter.name || r.meta.verb === filter.name),
     );
+  }
+
+  /** Unfinished job runs of the PR on heads a push replaced (never the current head's, whatever the event order). */
+  async function supersededRuns(pr: Pick<PullContext, "repo" | "number">): Promise<RunRecord[]> {
+    const runs = await unfinishedRuns(pr, { jobOnly: true });
+    const heads = new Map<string, boolean>();
+    for (const sha of new Set(runs.map((r) => r.meta.headSha))) heads.set(sha, await state.isSuperseded(pr.repo, sha));
+    return runs.filter((r) => heads.get(r.meta.headSha));
   }
 
   async function cancelAll(list: RunRecord[]): Promise<RunRecord[]> {
@@ -176,6 +186,15 @@ export function createJobService(deps: JobServiceDeps) {
     }
   }
 
+  /** Concludes the "Awaiting /ok-to-test" check runs of a head that was pushed over or whose PR closed. */
+  async function concludeAwaiting(gh: GitHubPort, repo: RepoRef, sha: string, why: "superseded" | "closed"): Promise<void> {
+    const title = why === "superseded" ? "Superseded by a newer commit" : "Pull request closed";
+    const summary = why === "superseded" ? `A newer commit was pushed before anyone approved ${sha.slice(0, 7)}; the jobs run (or await approval) on the new head.` : "The pull request was closed before anyone approved its jobs.";
+    for (const [job, id] of Object.entries(await state.takeAllAwaiting(repo, sha))) {
+      await gh.updateCheckRun(repo, id, { name: jobCheckName(job), headSha: sha, status: "completed", conclusion: "cancelled", completedAt: new Date().toISOString(), output: { title, summary } });
+    }
+  }
+
   /** Which of `jobs` `/retest` runs again: latest run failed, errored, was cancelled, or none exists. */
   async function needsRetest(pr: PullContext, jobs: JobConfig[]): Promise<JobConfig[]> {
     const latest = await state.runs(pr.repo, pr.head.sha);
@@ -193,6 +212,16 @@ export function createJobService(deps: JobServiceDeps) {
     return out;
   }
 
+  /**
+   * What `/retest` (and Re-run failed checks) runs again: among the jobs that apply to the PR's changes and every
+   * job that has a run on the head (say one run by `/test <job>` although its paths do not match), those whose
+   * latest run did not succeed, or that never ran.
+   */
+  async function toRetest(gh: GitHubPort, pr: PullContext): Promise<JobConfig[]> {
+    const [matching, recorded] = await Promise.all([matchingJobs(gh, pr), state.runs(pr.repo, pr.head.sha)]);
+    return needsRetest(pr, knownJobs(pr).filter((j) => matching.includes(j) || recorded[j.name] !== undefined));
+  }
+
   async function isApproved(gh: GitHubPort, pr: PullContext): Promise<boolean> {
     return (await deps.trusted(gh, pr.repo, pr.author)) || (await state.isApproved(pr.repo, pr.number, pr.head.sha, config.trust.okToTestPerPush));
   }
@@ -204,7 +233,10 @@ export function createJobService(deps: JobServiceDeps) {
     cancelRun,
     cancelAll,
     unfinishedRuns,
+    supersededRuns,
+    concludeAwaiting,
     needsRetest,
+    toRetest,
     awaitApproval,
     isApproved,
     trusted: deps.trusted,

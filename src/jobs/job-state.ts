@@ -40,6 +40,11 @@ export function createJobState(redis: Redis, prefix: string) {
       const [[, id]] = (await redis.multi().hget(awaiting(repo, sha), job).hdel(awaiting(repo, sha), job).exec()) as [[unknown, string | null]];
       return id ? Number(id) : undefined;
     },
+    /** Every awaiting check run of the head (job → check run id), removed from the state. */
+    async takeAllAwaiting(repo: RepoRef, sha: string): Promise<Record<string, number>> {
+      const [[, all]] = (await redis.multi().hgetall(awaiting(repo, sha)).del(awaiting(repo, sha)).exec()) as [[unknown, Record<string, string>]];
+      return Object.fromEntries(Object.entries(all).map(([job, id]) => [job, Number(id)]));
+    },
     async markSuperseded(repo: RepoRef, sha: string): Promise<void> {
       await redis.set(superseded(repo, sha), "1", "EX", ttlSeconds);
     },

@@ -57,6 +57,11 @@ export function lifecycleSchemas<P extends z.ZodTypeAny>(pipelineSchema: P) {
       okToTestPerPush: z.boolean().default(true),
       /** Secrets (workspace `secret.secretName`) that PRs from forks may still get; others become emptyDir. */
       forkSafeSecrets: z.array(z.string().min(1)).default([]),
+      /** The service account of every run of a fork's PR (jobs and commands), instead of the configured one. */
+      forkServiceAccount: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a Kubernetes service account name (lower-case letters, digits, '-' and '.')")
+        .optional(),
     })
     .strict()
     .prefault({});

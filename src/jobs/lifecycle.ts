@@ -18,6 +18,7 @@ import type { RunPageDeps } from "../web/run-page.js";
 import type { PermissionLookup } from "../work/permission-cache.js";
 import { LockBusyError, type Lock } from "../work/redis-lock.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
+import type { Attempt } from "../work/work-queue.js";
 import type { JobCommandServices } from "./job-commands.js";
 import { createJobService, type JobTrigger } from "./job-service.js";
 import { createJobState } from "./job-state.js";
@@ -47,7 +48,6 @@ export interface LifecycleDeps {
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
-type Attempt = { number: number; of: number };
 
 const awaitsSummary = (run: RunRecord) => (run.status.state === "failed" || run.status.state === "timed-out") && !run.failure;
 
@@ -161,8 +161,8 @@ export function createLifecycle(deps: LifecycleDeps) {
     /** Namespaces the watcher must follow for job runs. */
     namespaces: config.jobs.map((j) => pipelineRunNamespace(j.pipeline, config.defaults)),
     runQueue,
-    /** Registers the periodic jobs' schedulers (idempotent; every worker may call it). */
-    schedule: () => schedulePeriodicJobs(deps.redis, deps.bullPrefix, config.jobs),
+    /** Registers the periodic jobs' schedulers (idempotent; every worker may call it); ticks retry `attempts` times. */
+    schedule: (attempts: number) => schedulePeriodicJobs(deps.redis, deps.bullPrefix, config.jobs, attempts),
     /** The concurrency queue's sweep, run by one replica (a singleton duty) every `concurrency.sweepMs`. */
     sweepDuty: (): RunningDuty => {
       let stopped = false;

@@ -35,7 +35,7 @@ export async function onRerequest(jobs: JobService, github: GitHubForInstallatio
     await jobs.startJob(pr, job, trigger);
     return "started";
   }
-  const again = await jobs.needsRetest(pr, await jobs.matchingJobs(gh, pr));
+  const again = await jobs.toRetest(gh, pr);
   for (const job of again) await jobs.startJob(pr, job, trigger);
   return again.length ? "started" : "ignored";
 }

@@ -15,7 +15,7 @@ export interface PipelineRunRequest {
   installationId: number;
   checkName: string;
   /** Job runs are labelled as such, so their record can be rebuilt from the cluster as a job run. */
-  job?: { kind: "job" | "periodic" | "staging"; name: string; branch?: string };
+  job?: { kind: "job" | "periodic" | "staging"; name: string; branch?: string; tick?: string };
 }
 
 export function pipelineRunNamespace(pipeline: PipelineConfig, defaults: MarioConfig["defaults"]): string {
@@ -56,6 +56,7 @@ export function buildPipelineRun(req: PipelineRunRequest): PipelineRun {
         [annotations.installationId]: String(req.installationId),
         [annotations.checkName]: req.checkName,
         ...(req.job?.branch ? { [annotations.branch]: req.job.branch } : {}),
+        ...(req.job?.tick ? { [annotations.tick]: req.job.tick } : {}),
       },
     },
     spec: {

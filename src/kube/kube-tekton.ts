@@ -102,8 +102,8 @@ export function kubeTekton(kc: KubeConfig, options: { timeoutMs?: number } = {})
         throw error;
       }
     },
-    async streamLog(namespace, pod, container, sink, { timeoutMs }) {
-      return streamPodLog(kc, { namespace, pod, container, sink, timeoutMs });
+    async streamLog(namespace, pod, container, sink, { timeoutMs, tailLines }) {
+      return streamPodLog(kc, { namespace, pod, container, sink, timeoutMs, ...(tailLines !== undefined ? { tailLines } : {}) });
     },
     async readLog(namespace, pod, container, opts = {}) {
       try {

@@ -21,6 +21,8 @@ export const annotations = {
   installationId: "mario.dev/installation-id",
   checkName: "mario.dev/check-name",
   branch: "mario.dev/branch",
+  /** The schedule tick a periodic run belongs to (ISO time). */
+  tick: "mario.dev/tick",
 } as const;
 
 export const managedBySelector = `${labels.managedBy}=mario`;

@@ -7,6 +7,8 @@ export interface StreamPodLogRequest {
   container: string;
   sink: NodeJS.WritableStream;
   timeoutMs: number;
+  /** Only the last lines (a live view of a long log). */
+  tailLines?: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function streamPodLog(kc: KubeConfig, req: StreamPodLogRequest): Pr
     timer.unref();
   });
   try {
-    controller = await Promise.race([new Log(kc).log(req.namespace, req.pod, req.container, sink as never, { follow: false }), timeout]);
+    controller = await Promise.race([new Log(kc).log(req.namespace, req.pod, req.container, sink as never, { follow: false, ...(req.tailLines !== undefined ? { tailLines: req.tailLines } : {}) }), timeout]);
     await Promise.race([ended, timeout]);
     return "ok";
   } catch (error) {

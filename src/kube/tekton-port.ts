@@ -41,7 +41,7 @@ export interface TektonPort {
    * Streams a container's whole log into `sink` (never buffered here, so a huge log costs no memory). Resolves
    * "gone" when the pod or container no longer exists; rejects when the stream does not end within `timeoutMs`.
    */
-  streamLog(namespace: string, pod: string, container: string, sink: NodeJS.WritableStream, options: { timeoutMs: number }): Promise<"ok" | "gone">;
+  streamLog(namespace: string, pod: string, container: string, sink: NodeJS.WritableStream, options: { timeoutMs: number; tailLines?: number }): Promise<"ok" | "gone">;
   /** Readiness: can mario reach the API server. */
   ping(): Promise<void>;
 }

@@ -16,9 +16,15 @@ export function truncationMarker(omitted: number, total: number): string {
   return `\n----- mario truncated this log: ${omitted} of ${total} bytes are not kept (the first and last parts are shown) -----\n`;
 }
 
+/** Marks the cut in a live view of a log longer than the cap (its full length is not known while it grows). */
+export function liveTruncationMarker(capBytes: number): string {
+  return `\n----- mario truncated this log: it has more than ${capBytes} bytes so far (the first part and the latest part are shown) -----\n`;
+}
+
 /**
  * A Writable that keeps a bounded, masked copy of a log: the first half of `capBytes` and the last half, with a
- * truncation marker between. Memory stays near `capBytes` whatever the log's size.
+ * truncation marker between (`{ head: false }`: only the last `capBytes`). Memory stays near `capBytes` whatever
+ * the log's size.
  */
 export class CappedLog extends Writable {
   private readonly decoder = new StringDecoder("utf8");
@@ -32,9 +38,9 @@ export class CappedLog extends Writable {
   private dropped = 0;
   private total = 0;
 
-  constructor(private readonly capBytes: number, private readonly mask: Masker) {
+  constructor(capBytes: number, private readonly mask: Masker, options: { head?: boolean } = {}) {
     super();
-    this.headCap = Math.floor(capBytes / 2);
+    this.headCap = options.head === false ? 0 : Math.floor(capBytes / 2);
     this.tailCap = capBytes - this.headCap;
   }
 
@@ -126,6 +132,11 @@ export class CappedLog extends Writable {
     const truncated = this.dropped > 0;
     const text = this.head + (truncated ? truncationMarker(this.dropped, this.total) : "") + this.tail.join("");
     return { text, bytes: this.total, truncated };
+  }
+
+  /** The kept beginning and end, apart (a live view joins a log's beginning and its latest lines read separately). */
+  parts(): { head: string; tail: string } {
+    return { head: this.head, tail: this.tail.join("") };
   }
 }
 

@@ -7,21 +7,26 @@ import type { JobConfig } from "../jobs/jobs-config.js";
 import type { JobTrigger } from "../jobs/job-service.js";
 import type { RunMeta } from "../runs/run-record.js";
 import { startRun, type StartRunDeps } from "../runs/start-run.js";
-import { queueName } from "../work/work-queue.js";
+import { queueName, type Attempt } from "../work/work-queue.js";
 
 const schedulerPrefix = "periodic:";
 
 /**
  * Registers one BullMQ job scheduler per periodic job (cron pattern, UTC) in the work queue. Upserting is
  * idempotent, so every replica may do it at start; schedulers of jobs no longer configured are removed. BullMQ
- * makes one job per tick whatever the number of replicas.
+ * makes one job per tick whatever the number of replicas; a tick that fails (GitHub or the cluster briefly
+ * unreachable) is retried like any other job, up to `attempts` times.
  */
-export async function schedulePeriodicJobs(connection: Redis, bullPrefix: string, jobs: readonly JobConfig[]): Promise<void> {
+export async function schedulePeriodicJobs(connection: Redis, bullPrefix: string, jobs: readonly JobConfig[], attempts = 1): Promise<void> {
   const queue = new Queue(queueName, { connection, prefix: bullPrefix });
   try {
     const periodic = jobs.filter((j) => j.schedule !== undefined);
     for (const job of periodic) {
-      await queue.upsertJobScheduler(`${schedulerPrefix}${job.name}`, { pattern: job.schedule!, tz: "UTC" }, { name: "periodic", data: { job: job.name } });
+      await queue.upsertJobScheduler(`${schedulerPrefix}${job.name}`, { pattern: job.schedule!, tz: "UTC" }, {
+        name: "periodic",
+        data: { job: job.name },
+        opts: { attempts, backoff: { type: "mario" }, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+      });
     }
     for (const s of await queue.getJobSchedulers()) {
       const id = s.key ?? s.id ?? "";
@@ -32,9 +37,9 @@ export async function schedulePeriodicJobs(connection: Redis, bullPrefix: string
   }
 }
 
-/** The tick a periodic job belongs to: the latest fire time of its pattern at (or just before) `now`. */
-export function tickOf(schedule: string, now: number): Date {
-  return CronExpressionParser.parse(schedule, { tz: "UTC", currentDate: new Date(now + 1000) }).prev().toDate();
+/** The tick a periodic job belongs to: the latest fire time of its pattern at or before `at`. */
+export function tickOf(schedule: string, at: number): Date {
+  return CronExpressionParser.parse(schedule, { tz: "UTC", currentDate: new Date(at + 1) }).prev().toDate();
 }
 
 export interface PeriodicDeps {
@@ -49,14 +54,16 @@ export interface PeriodicDeps {
 const periodicJob = (config: MarioConfig, name: string) => config.jobs.find((j) => j.name === name && j.schedule !== undefined && j.branch !== undefined);
 
 /**
- * Runs one tick of a periodic job on its branch head. The run's name derives from the tick, so a tick handled
- * twice (a retried job, two replicas) creates one PipelineRun. Its result goes to a commit status on that head.
+ * Runs one tick of a periodic job on its branch head. The tick is the time the scheduler meant the job for, not
+ * when it runs, so a late or retried job keeps its own tick. The run's name derives from the tick (and carries it
+ * as the `mario.dev/tick` annotation), so a tick handled twice creates one PipelineRun. Its result goes to a
+ * commit status on that head.
  */
-export async function runPeriodicJob(deps: PeriodicDeps, data: { job: string }, attempt: { number: number; of: number }, now = Date.now()): Promise<void> {
+export async function runPeriodicJob(deps: PeriodicDeps, data: { job: string }, attempt: Attempt, now = Date.now()): Promise<void> {
   const job = periodicJob(deps.config, data.job);
   if (!job) return; // removed from the config since it was scheduled
-  const tick = tickOf(job.schedule!, now).toISOString();
-  await startPeriodicRun(deps, job, { requester: "mario", identity: `periodic:${job.repos[0]}:${job.name}:${tick}`, attempt }, `${job.name} (${job.schedule} on ${job.branch})`);
+  const tick = tickOf(job.schedule!, attempt.scheduledAt ?? now).toISOString();
+  await startPeriodicRun(deps, job, { requester: "mario", identity: `periodic:${job.repos[0]}:${job.name}:${tick}`, attempt }, `${job.name} (${job.schedule} on ${job.branch})`, tick);
 }
 
 /**
@@ -68,7 +75,8 @@ export async function runPeriodicJobNow(deps: PeriodicDeps, name: string, trigge
   return job ? startPeriodicRun(deps, job, trigger, `${job.name} (run by ${trigger.requester} on ${job.branch})`) : undefined;
 }
 
-async function startPeriodicRun(deps: PeriodicDeps, job: JobConfig, trigger: JobTrigger, commandLine: string): Promise<RunMeta> {
+/** `tick`: the schedule's tick this run is for (none for a run outside the schedule). */
+async function startPeriodicRun(deps: PeriodicDeps, job: JobConfig, trigger: JobTrigger, commandLine: string, tick?: string): Promise<RunMeta> {
   const branchName = job.branch!;
   const [owner, name] = job.repos[0]!.split("/") as [string, string];
   const repo = { owner, name };
@@ -78,7 +86,7 @@ async function startPeriodicRun(deps: PeriodicDeps, job: JobConfig, trigger: Job
   if (!branch || !info) throw new Error(`periodic job ${job.name}: ${owner}/${name} branch ${branchName} not found`);
   return startRun(deps.startDeps, {
     command: { verb: job.name, pipeline: job.pipeline },
-    job: { kind: "periodic", job: job.name, checkName: `mario/${job.name}`, maskSecrets: job.maskSecrets, branch: branchName },
+    job: { kind: "periodic", job: job.name, checkName: `mario/${job.name}`, maskSecrets: job.maskSecrets, branch: branchName, tick },
     context: {
       repo: { owner, name, fullName: `${owner}/${name}`, cloneUrl: info.cloneUrl, htmlUrl: info.htmlUrl },
       pr: { number: 0, headSha: branch.sha, headRef: branchName, baseRef: branchName, baseSha: branch.sha },

@@ -58,7 +58,7 @@ function headline(run: RunRecord, logUrl: string): string {
 function detail(run: RunRecord): string[] {
   const lines: string[] = [];
   const { state, message } = run.status;
-  if ((state === "waiting-for-cluster" || state === "create-failed" || state === "failed" || state === "deleted" || state === "timed-out") && message) {
+  if ((state === "waiting-for-cluster" || state === "create-failed" || state === "failed" || state === "cancelled" || state === "deleted" || state === "timed-out") && message) {
     lines.push(`> ${message.replace(/\s+/g, " ").slice(0, 500)}`);
   }
   const image = imageReference(run.status.results);

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RunFailure, RunMeta, RunRecord, SlackMessageRef } from "./run-record.js";
-import type { RunStatus, TaskStatus } from "./run-status.js";
+import { finishedStates, type RunStatus, type TaskStatus } from "./run-status.js";
 
 const retentionSeconds = 30 * 24 * 3600;
 
@@ -29,6 +29,8 @@ export function createRunStore(redis: Redis, prefix: string) {
     (redis as unknown as { marioMergeJsonField(k: string, f: string, j: string): Promise<number> }).marioMergeJsonField(k, field, json);
   const index = `${prefix}runs`;
   const prIndex = (m: Pick<RunMeta, "repo" | "pr">) => `${prefix}pr-runs:${m.repo.owner}/${m.repo.name}#${m.pr}`;
+  /** Names of the namespace's runs not finished yet: the watcher checks them against each list of the cluster. */
+  const unfinishedIndex = (ns: string) => `${prefix}unfinished-runs:${ns}`;
 
   async function get(namespace: string, name: string): Promise<RunRecord | undefined> {
     const h = await redis.hgetall(key(namespace, name));
@@ -53,14 +55,15 @@ export function createRunStore(redis: Redis, prefix: string) {
       const k = key(meta.namespace, meta.name);
       const created = await redis.hsetnx(k, "meta", JSON.stringify(meta));
       if (created === 1) {
-        await redis
+        const multi = redis
           .multi()
           .hset(k, "status", JSON.stringify(status))
           .expire(k, retentionSeconds)
           .zadd(index, Date.parse(meta.createdAt), `${meta.namespace}/${meta.name}`)
           .sadd(prIndex(meta), `${meta.namespace}/${meta.name}`)
-          .expire(prIndex(meta), retentionSeconds)
-          .exec();
+          .expire(prIndex(meta), retentionSeconds);
+        if (!finishedStates.has(status.state)) multi.sadd(unfinishedIndex(meta.namespace), meta.name);
+        await multi.exec();
       }
       return created === 1;
     },
@@ -71,8 +74,18 @@ export function createRunStore(redis: Redis, prefix: string) {
       const nextTasks = tasks ? JSON.stringify(tasks) : undefined;
       const [prev, prevTasks] = await redis.hmget(k, "status", "tasks");
       if (prev === next && (nextTasks === undefined || prevTasks === nextTasks)) return false;
-      await redis.hset(k, { status: next, ...(nextTasks ? { tasks: nextTasks } : {}) });
+      const multi = redis.multi().hset(k, { status: next, ...(nextTasks ? { tasks: nextTasks } : {}) });
+      if (finishedStates.has(status.state)) multi.srem(unfinishedIndex(namespace), name);
+      else multi.sadd(unfinishedIndex(namespace), name);
+      await multi.exec();
       return true;
+    },
+    /** Asks that the run not be created (or be cancelled right after): `/cancel` came while it was being created. */
+    async requestCancel(namespace: string, name: string): Promise<void> {
+      await redis.hset(key(namespace, name), "cancelRequested", "1");
+    },
+    async cancelRequested(namespace: string, name: string): Promise<boolean> {
+      return (await redis.hexists(key(namespace, name), "cancelRequested")) === 1;
     },
     async setFailure(namespace: string, name: string, failure: RunFailure) {
       await redis.hset(key(namespace, name), "failure", JSON.stringify(failure));
@@ -105,6 +118,13 @@ export function createRunStore(redis: Redis, prefix: string) {
       if (prev === String(ahead) || !(await redis.exists(k))) return false;
       await redis.hset(k, "queueAhead", String(ahead));
       return true;
+    },
+    /** Names of the namespace's runs whose record is not finished (records that expired are dropped here). */
+    async unfinishedIn(namespace: string): Promise<string[]> {
+      const names = await redis.smembers(unfinishedIndex(namespace));
+      const gone = names.length ? (await Promise.all(names.map(async (n) => ((await redis.exists(key(namespace, n))) ? undefined : n)))).filter((n) => n !== undefined) : [];
+      if (gone.length) await redis.srem(unfinishedIndex(namespace), ...gone);
+      return names.filter((n) => !gone.includes(n));
     },
     /** Every run recorded for a PR (`namespace/name`), in no particular order. */
     async runsOfPullRequest(repo: { owner: string; name: string }, pr: number): Promise<string[]> {

@@ -7,7 +7,7 @@ import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { LogLinks } from "../logs/log-links.js";
 import type { RunMeta } from "./run-record.js";
-import { pipelineRunStatus } from "./run-status.js";
+import { finishedStates, pipelineRunStatus, type RunState } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
 
 export interface StartRunDeps {
@@ -29,12 +29,11 @@ export interface JobRunSpec {
   kind: "job" | "periodic" | "staging";
   job: string;
   checkName: string;
-  /** The PR comes from a fork: workspace secrets not listed in `forkSafeSecrets` are replaced by emptyDir. */
-  fork?: boolean;
-  forkSafeSecrets?: string[];
   /** Secrets to mask in logs besides the workspace secrets. */
   maskSecrets?: string[];
   branch?: string;
+  /** The schedule tick of a periodic run (annotation `mario.dev/tick`). */
+  tick?: string;
   /** A check run already showing this job (e.g. "awaiting /ok-to-test"): the run takes it over. */
   checkRunId?: number;
 }
@@ -45,6 +44,11 @@ export interface StartRunRequest {
   /** Set for job runs. */
   job?: JobRunSpec;
   context: TemplateContext;
+  /**
+   * The PR comes from a fork (job or command run alike): workspace secrets not in `trust.forkSafeSecrets` become
+   * emptyDir, and `trust.forkServiceAccount` (when set) replaces the configured service account.
+   */
+  fork?: boolean;
   commandLine: string;
   prUrl: string;
   installationId: number;
@@ -52,6 +56,9 @@ export interface StartRunRequest {
   identity: string;
   attempt: { number: number; of: number };
 }
+
+/** States of a run whose PipelineRun does not exist yet. */
+export const beforeCreation: ReadonlySet<RunState> = new Set(["creating", "waiting-for-cluster"]);
 
 /** Thrown to make the job retry later; the user already sees why on the PR. */
 export class RetryLaterError extends Error {
@@ -67,7 +74,7 @@ export class RetryLaterError extends Error {
  */
 export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promise<RunMeta> {
   const { context, job } = req;
-  const command = job?.fork ? { ...req.command, pipeline: withoutForkSecrets(req.command.pipeline, job.forkSafeSecrets ?? []) } : req.command;
+  const command = req.fork ? { ...req.command, pipeline: forForks(req.command.pipeline, deps.config.trust) } : req.command;
   const name = runName(command.verb, context.pr.number, req.identity);
   const namespace = pipelineRunNamespace(command.pipeline, deps.config.defaults);
   const createdAt = new Date().toISOString();
@@ -93,7 +100,13 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     await deps.store.setReported(namespace, name, "check", job.checkRunId, "adopted");
   }
   // The record that counts is the first one written (a retried job keeps its token and times).
-  const recorded = (await deps.store.get(namespace, name))?.meta ?? meta;
+  const record = await deps.store.get(namespace, name);
+  const recorded = record?.meta ?? meta;
+  // Cancelled while an earlier attempt waited for the cluster: it is not created at all.
+  if (record && (await deps.store.cancelRequested(namespace, name))) {
+    await settleCancelled(deps, namespace, name, cancelledMessage);
+    return recorded;
+  }
   const startNow = deps.concurrency ? await deps.concurrency.admit(recorded) : true;
 
   const body = buildPipelineRun({
@@ -106,15 +119,25 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     prUrl: req.prUrl,
     installationId: req.installationId,
     checkName: meta.checkName,
-    ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}) } } : {}),
+    ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}), ...(job.tick ? { tick: job.tick } : {}) } } : {}),
   });
   if (!startNow) body.spec.status = "PipelineRunPending";
   try {
     const { run } = await deps.tekton.createPipelineRun(namespace, body);
+    if (await deps.store.cancelRequested(namespace, name)) {
+      // `/cancel` came while the create was on its way: its record says cancelled; the cluster follows.
+      await deps.tekton.cancelPipelineRun(namespace, name);
+      return recorded;
+    }
     const status = pipelineRunStatus(run);
     await deps.store.setStatus(namespace, name, status);
     if (!startNow) await deps.concurrency?.afterCreate(recorded);
   } catch (error) {
+    // Cancelled while this create failed: nothing to retry.
+    if (await deps.store.cancelRequested(namespace, name)) {
+      await settleCancelled(deps, namespace, name, cancelledMessage);
+      return recorded;
+    }
     const why = describeKubeError(error);
     const lastTry = req.attempt.number >= req.attempt.of;
     if (isRetryableKubeError(error) && !lastTry) {
@@ -136,6 +159,29 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   return recorded;
 }
 
+/**
+ * Cancels a run that has no PipelineRun yet (being created, or waiting for the cluster): flags it so no attempt
+ * creates it (or one that is creating it right now cancels it at once), records it cancelled and reports it.
+ */
+export async function cancelBeforeCreation(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message = cancelledMessage): Promise<void> {
+  await deps.store.requestCancel(namespace, name);
+  // Its report may find the run's report lock busy (the creator reporting a retry right now): the creator's next
+  // attempt settles and reports it anyway, and the cancel itself must not fail (a retried /cancel would then
+  // find nothing to cancel).
+  await settleCancelled(deps, namespace, name, message).catch(() => undefined);
+}
+
+const cancelledMessage = "Cancelled before its PipelineRun was created.";
+
+/** Records a run that will not be created as cancelled (unless it ended already) and reports it. */
+async function settleCancelled(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message: string): Promise<void> {
+  const record = await deps.store.get(namespace, name);
+  if (record && !finishedStates.has(record.status.state)) {
+    await deps.store.setStatus(namespace, name, { ...record.status, state: "cancelled", message, completedAt: new Date().toISOString() });
+  }
+  await deps.report(namespace, name);
+}
+
 /** Names of the Secrets bound as workspaces: their values are masked in the run's logs. */
 export function workspaceSecrets(pipeline: PipelineConfig): string[] {
   return pipeline.workspaces.flatMap((w) => {
@@ -144,13 +190,22 @@ export function workspaceSecrets(pipeline: PipelineConfig): string[] {
   });
 }
 
-/** A fork's PR must not get credentials: secret workspaces not declared fork-safe become empty directories. */
-function withoutForkSecrets(pipeline: PipelineConfig, safe: string[]): PipelineConfig {
+/** Whether a PR's head lives in another repository than its base (a deleted head repository counts as a fork). */
+export function isForkHead(repo: { owner: string; name: string }, headRepoFullName: string): boolean {
+  return headRepoFullName.toLowerCase() !== `${repo.owner}/${repo.name}`.toLowerCase();
+}
+
+/**
+ * A fork's PR must not get credentials: secret workspaces not declared fork-safe become empty directories, and
+ * the run uses the fork service account when one is configured.
+ */
+function forForks(pipeline: PipelineConfig, trust: MarioConfig["trust"]): PipelineConfig {
   return {
     ...pipeline,
+    ...(trust.forkServiceAccount ? { serviceAccount: trust.forkServiceAccount } : {}),
     workspaces: pipeline.workspaces.map((w) => {
       const secretName = (w as { secret?: { secretName?: unknown } }).secret?.secretName;
-      return typeof secretName === "string" && !safe.includes(secretName) ? { name: w.name, emptyDir: {} } : w;
+      return typeof secretName === "string" && !trust.forkSafeSecrets.includes(secretName) ? { name: w.name, emptyDir: {} } : w;
     }),
   };
 }

@@ -2,9 +2,11 @@ import { kubeStatusCode } from "../kube/kube-errors.js";
 import { managedBySelector } from "../kube/labels.js";
 import type { TektonPort, WatchHandle } from "../kube/tekton-port.js";
 import type { PipelineRun } from "../kube/tekton-types.js";
+import { markRunDeleted } from "./mark-run-deleted.js";
 import { metaFromPipelineRun } from "./meta-from-pipeline-run.js";
 import { finishedStates, pipelineRunStatus, taskStatuses } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
+import { beforeCreation } from "./start-run.js";
 
 export interface WatchDeps {
   tekton: TektonPort;
@@ -25,7 +27,10 @@ export interface RunWatcher {
 
 /**
  * Follows the PipelineRuns mario created: list, then watch from the list's resourceVersion; on a dropped stream
- * resume from the last version seen; on 410 Gone list again. A list also finds runs deleted while mario was away.
+ * resume from the last version seen; on 410 Gone list again. Each list also finds the runs deleted while nobody
+ * watched (mario down, a 410 gap, a lease changing hands): unfinished records the list lacks are marked deleted.
+ * Reconnects back off while opening fails; a watch that opened resets the delay, and one the server closed
+ * cleanly (its timeout) reopens at once.
  */
 export function watchRuns(deps: WatchDeps): RunWatcher {
   const loops = deps.namespaces.map((ns) => namespaceLoop(deps, ns));
@@ -54,9 +59,9 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const schedule = (relist: boolean) => {
+  const schedule = (relist: boolean, wait = delay) => {
     if (stopped) return;
-    timer = setTimeout(() => void connect(relist), delay);
+    timer = setTimeout(() => void connect(relist), wait);
     delay = Math.min(delay * 2, maxMs);
   };
 
@@ -65,6 +70,7 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
     try {
       if (relist || !resourceVersion) resourceVersion = await sync(deps, namespace);
       let expired = false;
+      const openedAt = Date.now();
       handle = await deps.tekton.watchPipelineRuns(
         namespace,
         managedBySelector,
@@ -77,16 +83,18 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
           const run = object as PipelineRun;
           if (run?.metadata?.resourceVersion) resourceVersion = run.metadata.resourceVersion;
           if (type === "BOOKMARK") return;
-          delay = initialMs;
           void inOrder(run.metadata?.name ?? "", () => handleEvent(deps, type === "DELETED", run)).catch((error) => deps.log.warn({ err: error, run: run.metadata?.name }, "could not record a PipelineRun event"));
         },
         (error) => {
           if (stopped) return;
           const gone = expired || kubeStatusCode(error) === 410;
           if (error || gone) deps.log.warn({ namespace, err: error, gone }, "PipelineRun watch closed; reconnecting");
-          schedule(gone);
+          // A clean close is the server's watch timeout: reopen at once (unless it closes as soon as it opens).
+          const clean = !error && !gone && Date.now() - openedAt >= initialMs;
+          schedule(gone, clean ? 0 : delay);
         },
       );
+      delay = initialMs;
       markReady();
     } catch (error) {
       deps.log.warn({ namespace, err: error }, "cannot list or watch PipelineRuns; retrying");
@@ -105,10 +113,23 @@ function namespaceLoop(deps: WatchDeps, namespace: string): RunWatcher {
   };
 }
 
-/** Lists every run mario manages in the namespace, records each, and returns the list's resourceVersion. */
+/**
+ * Lists every run mario manages in the namespace and records each; then marks deleted the unfinished records the
+ * list lacks (confirmed one by one: a run created after the list was taken is not missing). Returns the list's
+ * resourceVersion.
+ */
 async function sync(deps: WatchDeps, namespace: string): Promise<string> {
   const list = await deps.tekton.listPipelineRuns(namespace, managedBySelector);
   await Promise.all(list.items.map((run) => handleEvent(deps, false, run)));
+  const listed = new Set(list.items.map((run) => run.metadata.name));
+  for (const name of await deps.store.unfinishedIn(namespace)) {
+    if (listed.has(name)) continue;
+    const record = await deps.store.get(namespace, name);
+    // A run being created has no PipelineRun yet; its creator reports it.
+    if (!record || beforeCreation.has(record.status.state) || finishedStates.has(record.status.state)) continue;
+    if (await deps.tekton.getPipelineRun(namespace, name)) continue;
+    if (await markRunDeleted(deps.store, record)) await deps.onChange(namespace, name, `deleted-${list.resourceVersion}`);
+  }
   return list.resourceVersion;
 }
 
@@ -125,14 +146,7 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
   }
   const version = run.metadata.resourceVersion ?? String(Date.now());
   if (deleted) {
-    if (finishedStates.has(record.status.state)) return;
-    const changed = await deps.store.setStatus(namespace, name, {
-      ...record.status,
-      state: "deleted",
-      message: "The PipelineRun was deleted from the cluster before it finished.",
-      completedAt: new Date().toISOString(),
-    });
-    if (changed) await deps.onChange(namespace, name, `deleted-${version}`);
+    if (await markRunDeleted(deps.store, record)) await deps.onChange(namespace, name, `deleted-${version}`);
     return;
   }
   const status = pipelineRunStatus(run);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { TektonPort } from "../kube/tekton-port.js";
-import { capText } from "../logs/capped-log.js";
+import { CappedLog, capText, liveTruncationMarker } from "../logs/capped-log.js";
 import type { LogAccess } from "../logs/log-access.js";
 import { archivedStepKey, type ArchivedStep, type LogArchive } from "../logs/log-archive.js";
 import type { Masker } from "../logs/mask-secrets.js";
@@ -13,6 +13,9 @@ import { html, page, type SafeHtml } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
 
 const defaultMaxLogBytes = 512 * 1024;
+/** Lines read from the end of a live log longer than the cap (then cut to the cap's second half). */
+const liveTailLines = 5000;
+const liveReadTimeoutMs = 10_000;
 
 export interface RunPageDeps {
   store: RunStore;
@@ -120,12 +123,26 @@ async function stepViews(deps: RunPageDeps, run: RunRecord, tasks: TaskStatus[],
   return views;
 }
 
+/**
+ * A running step's log, masked. Up to the cap it is shown whole; beyond, its beginning and its latest lines
+ * around a truncation marker, so the view keeps following the step (the latest lines are streamed into a bounded
+ * buffer: a huge log costs no memory here).
+ */
 async function readLive(deps: RunPageDeps, run: RunRecord, pod: string, container: string, mask: () => Promise<Masker | null>): Promise<string | undefined> {
   const masker = await mask();
   if (masker === null) return "(mario cannot read the secrets this run uses right now, so it does not show its live log; try again shortly)";
   const cap = deps.maxLogBytes ?? defaultMaxLogBytes;
-  const text = await deps.tekton.readLog(run.meta.namespace, pod, container, { limitBytes: cap }).catch(() => undefined);
-  return text === undefined ? undefined : capText(text, cap, masker).text;
+  const { namespace } = run.meta;
+  const start = await deps.tekton.readLog(namespace, pod, container, { limitBytes: cap + 1 }).catch(() => undefined);
+  if (start === undefined) return undefined;
+  const whole = capText(start, cap, masker);
+  if (!whole.truncated) return whole.text;
+  const head = new CappedLog(cap, masker);
+  head.add(Buffer.from(start));
+  const latest = new CappedLog(cap - Math.floor(cap / 2), masker, { head: false });
+  const read = await deps.tekton.streamLog(namespace, pod, container, latest, { timeoutMs: liveReadTimeoutMs, tailLines: liveTailLines }).catch(() => "gone" as const);
+  if (read === "gone") return `${head.parts().head}${liveTruncationMarker(cap)}(the latest lines cannot be read right now)`;
+  return `${head.parts().head}${liveTruncationMarker(cap)}${latest.parts().tail}`;
 }
 
 function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clusterNote: SafeHtml | undefined, finished: boolean): SafeHtml {

@@ -8,7 +8,7 @@ import type { MarioConfig } from "../config/config-schema.js";
 import type { TemplateContext } from "../config/render-template.js";
 import type { GitHubForInstallation, GitHubPort, PullRequestInfo } from "../github/github-port.js";
 import { permissionAtLeast, permissionPhrase } from "../github/permission.js";
-import { startRun, type StartRunDeps } from "../runs/start-run.js";
+import { isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import { codeSpan } from "../text/markdown.js";
 import type { PermissionLookup } from "./permission-cache.js";
 
@@ -121,6 +121,7 @@ export async function handleCommands(
       await startRun(deps, {
         command: { ...definition, pipeline: definition.pipeline },
         context: { ...context, args: checked.args },
+        fork: isForkHead(request.repo, info.head.repoFullName),
         commandLine: command.raw,
         prUrl: info.htmlUrl,
         installationId: request.installationId,

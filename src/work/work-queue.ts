@@ -32,7 +32,8 @@ export function createWorkQueue(connection: Redis, prefix: string, retry: RetryP
   };
 }
 
-export type Attempt = { number: number; of: number };
+/** Which attempt of a job this is; `scheduledAt`: when its job scheduler meant it to run (periodic jobs). */
+export type Attempt = { number: number; of: number; scheduledAt?: number };
 export type JobHandler = <N extends JobName>(name: N, data: JobData[N], attempt: Attempt) => Promise<void>;
 export type JobHandlers = { [N in JobName]: (data: JobData[N], attempt: Attempt) => Promise<void> };
 
@@ -46,10 +47,23 @@ export interface WorkerOptions {
   maxStalls?: number;
 }
 
+/**
+ * The time a job scheduler meant this job for, whenever it actually runs (late, or retried): the millis BullMQ
+ * puts in the job's id (`repeat:<scheduler>:<millis>`), else its `prevMillis`. Undefined for other jobs.
+ */
+export function scheduledAt(job: Pick<Job, "id" | "opts" | "repeatJobKey">): number | undefined {
+  if (!job.repeatJobKey) return undefined;
+  const millis = /^repeat:.+:(\d+)$/.exec(job.id ?? "")?.[1];
+  return millis !== undefined ? Number(millis) : job.opts.prevMillis;
+}
+
 export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void, options: WorkerOptions = {}): Worker {
   const worker = new Worker(
     queueName,
-    async (job: Job) => handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }),
+    async (job: Job) => {
+      const at = scheduledAt(job);
+      return handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1, ...(at !== undefined ? { scheduledAt: at } : {}) });
+    },
     {
       connection,
       prefix,

@@ -36,6 +36,8 @@ export interface RecordedRequest {
   /** 0 until the response head is sent. */
   status: number;
   at: number;
+  /** `metadata.name` of the object a POST creates (set once its body was read). */
+  name?: string;
 }
 
 export interface FaultMatch {
@@ -139,6 +141,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+function createdName(body: Buffer): string | undefined {
+  try {
+    const name = (JSON.parse(body.toString("utf8")) as { metadata?: { name?: unknown } }).metadata?.name;
+    return typeof name === "string" ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const store = new KubeStore(options.historyLimit ?? 1000);
   // Each store event reaches these listeners in this order; writes they make are queued as later events.
@@ -203,6 +214,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
 
     try {
       const body = await readBody(req);
+      if (method === "POST") record.name = createdName(body);
       if (down) throw new KubeHttpError(failure(503, "the fake API server is down (setDown)", "ServiceUnavailable"));
       const rule = takeFault(method, url);
       if (rule) return await answerFault(res, rule);

@@ -12,13 +12,18 @@ afterEach(async () => {
   cleanup = undefined;
 });
 
+/** Closes `t` (and checks its GitHub requests) after the test. */
+function own(t: TestMario): TestMario {
+  cleanup = async () => {
+    t.github.assertNoViolations();
+    await t.close();
+  };
+  return t;
+}
+
 describe("concurrency limit", () => {
   it("creates runs beyond the limit as PipelineRunPending, shows 'Queued (N ahead)', and starts them in order", async () => {
-    const t = await startJobsMario(limited);
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario(limited));
     await t.comment("/test unit-tests lint docs");
     const [unit] = await waitForRuns(t, "unit-tests", 1);
     const [lint] = await waitForRuns(t, "lint", 1);
@@ -34,6 +39,51 @@ describe("concurrency limit", () => {
     await waitFor(() => title(t, "docs") === "Queued (0 ahead)", "docs moved up");
     playRun(t, lint.metadata.name, "Failed", "x\n");
     await waitFor(() => t.kube.getPipelineRun(ns, docs.metadata.name).spec.status === undefined, "docs started");
+  });
+
+  it("counts in 'Queued (N ahead)' only the runs that block it: under a per-repo limit, not other repositories' runs", async () => {
+    const t = own(await startJobsMario(limited));
+    const other = "octo/other";
+    t.github.state.addPullRequest(other, { number: 5, user: "carol" });
+    t.github.state.setPermission(other, "alice", "write");
+    const otherRuns = () => runsOf(t, "unit-tests").filter((r) => r.metadata.labels["mario.dev/repo-name"] === "other");
+    // octo/other: one run going, one waiting behind it.
+    await t.comment("/test unit-tests", { repo: other, prNumber: 5 });
+    await waitFor(() => otherRuns().length === 1, "octo/other's first run");
+    await t.comment("/test unit-tests", { repo: other, prNumber: 5 });
+    await waitFor(() => otherRuns().length === 2, "octo/other's second run");
+    // octo/demo: its first run starts (its repository has a free slot); lint waits behind that one only.
+    await t.comment("/test unit-tests lint");
+    const [lint] = await waitForRuns(t, "lint", 1);
+    expect(lint.spec.status).toBe("PipelineRunPending");
+    expect(runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/repo-name"] === "demo").spec.status).toBeUndefined();
+    await waitFor(() => title(t, "lint") === "Queued (0 ahead)", "lint: nothing of its repository ahead");
+    const waitingOther = t.github.state.checkRuns(other).find((c) => c.output.title?.startsWith("Queued ("));
+    expect(waitingOther?.output.title).toBe("Queued (0 ahead)");
+  });
+
+  it("applies a global limit across repositories, where every run ahead counts", async () => {
+    const t = own(await startJobsMario("concurrency:\n  global: 2\n  sweepMs: 200\n"));
+    await t.comment("/test unit-tests lint docs");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    const [lint] = await waitForRuns(t, "lint", 1);
+    const [docs] = await waitForRuns(t, "docs", 1);
+    expect([unit.spec.status, lint.spec.status, docs.spec.status]).toEqual([undefined, undefined, "PipelineRunPending"]);
+    const other = "octo/other";
+    t.github.state.addPullRequest(other, { number: 5, user: "carol" });
+    t.github.state.setPermission(other, "alice", "write");
+    await t.comment("/test unit-tests", { repo: other, prNumber: 5 });
+    const otherRun = await waitFor(() => runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/repo-name"] === "other"), "octo/other's run");
+    expect(otherRun.spec.status).toBe("PipelineRunPending");
+    await waitFor(() => title(t, "docs") === "Queued (0 ahead)", "docs first in line");
+    await waitFor(() => t.github.state.checkRuns(other)[0]?.output.title === "Queued (1 ahead)", "octo/other's run behind docs");
+
+    playRun(t, unit.metadata.name, "Succeeded");
+    await waitFor(() => t.kube.getPipelineRun(ns, docs.metadata.name).spec.status === undefined, "docs started");
+    expect(t.kube.getPipelineRun(ns, otherRun.metadata.name).spec.status).toBe("PipelineRunPending");
+    await waitFor(() => t.github.state.checkRuns(other)[0]?.output.title === "Queued (0 ahead)", "octo/other's run next");
+    playRun(t, lint.metadata.name, "Succeeded");
+    await waitFor(() => t.kube.getPipelineRun(ns, otherRun.metadata.name).spec.status === undefined, "octo/other's run started");
   });
 
   it("keeps the order across a restart of mario while runs wait, and never jams", async () => {
@@ -63,11 +113,7 @@ describe("concurrency limit", () => {
   });
 
   it("frees the slot of a run deleted from the cluster, so the queue moves on", async () => {
-    const t = await startJobsMario(limited);
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario(limited));
     await t.comment("/test unit-tests lint");
     const [unit] = await waitForRuns(t, "unit-tests", 1);
     const [lint] = await waitForRuns(t, "lint", 1);
@@ -80,11 +126,7 @@ describe("concurrency limit", () => {
 
 describe("the Kubernetes watch dropping", () => {
   it("loses no event and reports nothing twice when the watch drops and reconnects", async () => {
-    const t = await startJobsMario();
-    cleanup = async () => {
-      t.github.assertNoViolations();
-      await t.close();
-    };
+    const t = own(await startJobsMario());
     await t.comment("/test unit-tests");
     const [run] = await waitForRuns(t, "unit-tests", 1);
     const name: string = run.metadata.name;

@@ -75,6 +75,25 @@ describe("/test, /retest and /cancel", () => {
     expect((await lastReply(t, 1)).body).toContain(`Nothing to retest on ${sha.slice(0, 7)}: every job succeeded or is still running.`);
   });
 
+  it("/retest and Re-run failed checks also rerun a failed job that ran by /test although its paths do not match", async () => {
+    t = await startJobsMario();
+    const sha = t.github.state.pullRequest(repo, 42).head.sha;
+    await t.comment("/test docs"); // docs/** did not change
+    const [docs] = await waitForRuns(t, "docs", 1);
+    playRun(t, docs.metadata.name, "Failed", "broken link\n");
+    await waitFor(() => checksNamed(t, "mario/docs", sha)[0]?.conclusion === "failure", "docs failed");
+
+    await t.comment("/retest");
+    const again = (await waitForRuns(t, "docs", 2, "docs rerun by /retest")).find((r) => r.metadata.name !== docs.metadata.name);
+    playRun(t, again.metadata.name, "Failed", "still broken\n");
+    await waitFor(() => checksNamed(t, "mario/docs", sha).filter((c) => c.conclusion === "failure").length === 2, "the rerun failed");
+    await sendCheckSuiteRerequested(t, sha, "alice");
+    await waitForRuns(t, "docs", 3, "docs rerun by Re-run failed checks");
+    // unit-tests and lint apply to the changes and never ran, so they run too.
+    expect(runsOf(t, "unit-tests").length).toBeGreaterThanOrEqual(1);
+    expect(botComments(t)).toEqual([]);
+  });
+
   it("/cancel says when nothing runs, cancels one job with /cancel <job>, and all with /cancel", async () => {
     t = await startJobsMario();
     await t.comment("/cancel");
@@ -91,6 +110,24 @@ describe("/test, /retest and /cancel", () => {
     const check = checksNamed(t, "mario/unit-tests")[0]!;
     expect((await completedCheck(t, check.id)).conclusion).toBe("cancelled");
     expect(botComments(t)).toHaveLength(1); // only the "nothing to cancel" answer
+  });
+
+  it("/cancel stops a run still being created: it says cancelled and the job's retries never create it", async () => {
+    t = await startJobsMario("", { retryAttempts: 20 });
+    // The cluster answers every create with 503: the run waits for it, and its job keeps retrying.
+    t.kube.failNext({ method: "POST", path: /pipelineruns$/ }, { status: 503 }, 1000);
+    const posts = () => t.kube.requests.filter((r) => r.method === "POST" && r.path.endsWith("/pipelineruns")).length;
+    await t.comment("/test unit-tests");
+    const waiting = await waitFor(() => checksNamed(t, "mario/unit-tests").find((c) => c.output.title === "Waiting for the Kubernetes API"), "waiting for the cluster");
+    await t.comment("/cancel");
+    const check = await completedCheck(t, waiting.id);
+    expect(check.conclusion).toBe("cancelled");
+    expect(check.output.summary).toContain("Cancelled before its PipelineRun was created.");
+    const tried = posts();
+    await settle(1200); // retries come every 50-400 ms: none tries to create it any more
+    expect(posts()).toBe(tried);
+    expect(t.github.state.checkRun(waiting.id)?.conclusion).toBe("cancelled");
+    expect(botComments(t)).toEqual([]); // no "Nothing is running"
   });
 
   it("Re-run on a check run is /test <job>; Re-run failed checks is /retest; untrusted users' clicks do nothing", async () => {

@@ -9,13 +9,18 @@ export function jobsConfig(extra = ""): string {
   return `
 defaults:
   namespace: mario
+  serviceAccount: mario-runner
 commands:
   build:
     description: Build an image.
     permission: write
     pipeline:
       pipelineRef: { name: mario-build-image }
+      serviceAccount: builder
       params: { GIT_REVISION: "{{pr.headSha}}" }
+      workspaces:
+        - name: registry
+          secret: { secretName: registry-credentials }
 jobs:
   - name: unit-tests
     repos: ["octo/*"]

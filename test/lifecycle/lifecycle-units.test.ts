@@ -6,6 +6,7 @@ import { parseAnnotations } from "../../src/logs/failure-summary.js";
 import { logLinks } from "../../src/logs/log-links.js";
 import { createMasker } from "../../src/logs/mask-secrets.js";
 import { tickOf } from "../../src/periodic/periodic-jobs.js";
+import { scheduledAt } from "../../src/work/work-queue.js";
 
 describe("job matching", () => {
   it("matches changed files against globs", () => {
@@ -68,6 +69,14 @@ describe("periodic ticks", () => {
     const now = Date.parse("2026-03-04T02:00:00.400Z");
     expect(tickOf("0 2 * * *", now).toISOString()).toBe("2026-03-04T02:00:00.000Z");
     expect(tickOf("0 2 * * *", now + 3600_000).toISOString()).toBe("2026-03-04T02:00:00.000Z");
+    // The scheduler's own time for a tick is the tick, not the one before.
+    expect(tickOf("*/2 * * * * *", Date.parse("2026-03-04T02:00:02.000Z")).toISOString()).toBe("2026-03-04T02:00:02.000Z");
+  });
+
+  it("takes a scheduled job's time from BullMQ's job id, whenever the job runs", () => {
+    expect(scheduledAt({ id: "repeat:periodic:nightly:1772589602000", repeatJobKey: "periodic:nightly", opts: {} })).toBe(1772589602000);
+    expect(scheduledAt({ id: "repeat:periodic:nightly", repeatJobKey: "periodic:nightly", opts: { prevMillis: 1772589600000 } })).toBe(1772589600000);
+    expect(scheduledAt({ id: "comment-abc", opts: {} })).toBeUndefined();
   });
 });
 
@@ -86,5 +95,9 @@ describe("jobs config", () => {
     expect(() => parseConfig(base(job('    schedule: "not cron"\n    branch: main\n')))).toThrow(/schedule.*not a valid cron pattern/);
     expect(() => parseConfig(base(job("    pipeline: { pipelineRef: { name: p }, params: { X: \"{{args.x}}\" } }\n").replace("    pipeline: { pipelineRef: { name: p } }\n", "")))).toThrow(/unknown template variable \{\{args\.x\}\}/);
     expect(() => parseConfig(base(job().replace('["octo/demo"]', '["octo"]')))).toThrow(/repos\[0\].*"org\/repo" or "org\/\*"/);
+  });
+  it("checks the fork service account's name", () => {
+    expect(parseConfig("trust:\n  forkServiceAccount: fork-runner\n").trust.forkServiceAccount).toBe("fork-runner");
+    expect(() => parseConfig("trust:\n  forkServiceAccount: Fork_Runner\n")).toThrow(/trust\.forkServiceAccount: must be a Kubernetes service account name/);
   });
 });

@@ -70,6 +70,34 @@ describe("presubmit jobs on pull_request events", () => {
     expect(runsOf(t, "unit-tests")).toHaveLength(1);
   });
 
+  it("with okToTestPerPush: false, one /ok-to-test also covers later pushes", async () => {
+    t = await startJobsMario("trust:\n  okToTestPerPush: false\n");
+    t.github.state.addPullRequest(repo, { number: 7, user: "mallory", files: [{ filename: "src/x.ts", status: "added", additions: 1, deletions: 0 }] });
+    const pr = t.github.state.pullRequest(repo, 7);
+    await sendPullRequest(t, "opened", { number: 7 });
+    await waitFor(() => checksNamed(t, "mario/unit-tests", pr.head.sha)[0]?.output.title === "Awaiting /ok-to-test", "awaiting approval");
+    await t.comment("/ok-to-test", { user: "alice", prNumber: 7 });
+    await waitForRuns(t, "unit-tests", 1);
+    const before = pr.head.sha;
+    const next = t.github.state.pushToPullRequest(repo, 7);
+    await sendPullRequest(t, "synchronize", { number: 7, before });
+    await waitFor(() => runsOf(t, "unit-tests").some((r) => r.metadata.labels["mario.dev/head-sha"] === next), "the new head runs without a new approval");
+    expect(checksNamed(t, "mario/unit-tests", next).map((c) => c.output.title)).not.toContain("Awaiting /ok-to-test");
+  });
+
+  it("matches jobs by the base branch pattern: a PR to another branch runs only the jobs for it, and /test knows only those", async () => {
+    t = await startJobsMario();
+    t.github.state.addPullRequest(repo, { number: 11, user: "carol", base: { ref: "release-1" }, files: [{ filename: "src/y.ts", status: "modified", additions: 1, deletions: 0 }] });
+    await sendPullRequest(t, "opened", { number: 11 });
+    await waitForRuns(t, "lint", 1); // lint takes any branch
+    await settle(300);
+    expect(runsOf(t, "unit-tests")).toEqual([]); // unit-tests is for ^main$ only
+    await t.comment("/test unit-tests", { prNumber: 11 });
+    const reply = await waitFor(() => t.github.state.comments(repo, 11).find((c) => c.user.type === "Bot"), "reply");
+    expect(reply.body).toContain("I don't know `unit-tests`, so nothing ran. Jobs for this pull request: `lint` (optional), `docs`.");
+    expect(runsOf(t, "unit-tests")).toEqual([]);
+  });
+
   it("trusts members of the repository's organization without write access", async () => {
     t = await startJobsMario();
     addOrgMember(t.github.state, "octo", "dora");
@@ -79,15 +107,31 @@ describe("presubmit jobs on pull_request events", () => {
     expect(t.github.requestsFor("orgs/check-membership-for-user")).toHaveLength(1);
   });
 
-  it("gives a fork's PR no secret the config did not declare fork-safe", async () => {
-    t = await startJobsMario();
+  it("gives a fork's PR no secret the config did not declare fork-safe, in job and command runs, and the fork service account", async () => {
+    t = await startJobsMario("trust:\n  forkServiceAccount: fork-runner\n");
+    t.github.state.addRepo("alice/demo");
     t.github.state.addPullRequest(repo, { number: 9, user: "alice", head: { repo: "alice/demo", ref: "fix" } });
     await sendPullRequest(t, "opened", { number: 9 });
     const [run] = await waitForRuns(t, "unit-tests", 1);
     expect(run.spec.workspaces).toEqual([{ name: "credentials", emptyDir: {} }]);
-    await sendPullRequest(t, "opened"); // PR #42 is not from a fork: it keeps the secret
+    expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "fork-runner" });
+    // A command on the fork's PR: its registry credentials are not mounted, and it runs as the fork account.
+    await t.comment("/build", { prNumber: 9 });
+    const [build] = await waitForRuns(t, "build", 1);
+    expect(build.spec.workspaces).toEqual([{ name: "registry", emptyDir: {} }]);
+    expect(build.spec.taskRunTemplate).toEqual({ serviceAccountName: "fork-runner" });
+
+    // PR #42 is not from a fork: it keeps the secrets and the configured service account.
+    await sendPullRequest(t, "opened");
     await waitForRuns(t, "unit-tests", 2);
-    expect(runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/pr"] === "42").spec.workspaces).toEqual([{ name: "credentials", secret: { secretName: "test-credentials" } }]);
+    const own = runsOf(t, "unit-tests").find((r) => r.metadata.labels["mario.dev/pr"] === "42");
+    expect(own.spec.workspaces).toEqual([{ name: "credentials", secret: { secretName: "test-credentials" } }]);
+    expect(own.spec.taskRunTemplate).toEqual({ serviceAccountName: "mario-runner" });
+    await t.comment("/build");
+    await waitForRuns(t, "build", 2);
+    const ownBuild = runsOf(t, "build").find((r) => r.metadata.labels["mario.dev/pr"] === "42");
+    expect(ownBuild.spec.workspaces).toEqual([{ name: "registry", secret: { secretName: "registry-credentials" } }]);
+    expect(ownBuild.spec.taskRunTemplate).toEqual({ serviceAccountName: "builder" });
   });
 
   it("on a push, cancels the old head's runs after creating the new ones, and reports them cancelled", async () => {
@@ -107,8 +151,10 @@ describe("presubmit jobs on pull_request events", () => {
     const runs = await waitForRuns(t, "unit-tests", 2);
     const fresh = runs.find((r) => r.metadata.labels["mario.dev/head-sha"] === head);
     expect((await completedCheck(t, oldCheck.id)).conclusion).toBe("cancelled");
-    const created = t.kube.requests.findIndex((r) => r.method === "POST" && r.path.endsWith("/pipelineruns") && r.at >= 0 && t.kube.getPipelineRun(ns, fresh.metadata.name));
+    // The new run's own create came in before the old run's cancel.
+    const created = t.kube.requests.findIndex((r) => r.method === "POST" && r.path.endsWith("/pipelineruns") && r.name === fresh.metadata.name);
     const patched = t.kube.requests.findIndex((r) => r.method === "PATCH" && r.path.endsWith(`/pipelineruns/${old.metadata.name}`));
+    expect(created).toBeGreaterThanOrEqual(0);
     expect(patched).toBeGreaterThan(created);
     expect(t.kube.getPipelineRun(ns, old.metadata.name).spec.status).toBe("Cancelled");
     expect(t.kube.getPipelineRun(ns, fresh.metadata.name).spec.status).toBeUndefined();

@@ -103,6 +103,56 @@ describe("logs that outlive pods", () => {
     expect(kept).toContain("The run was cancelled; this is the log up to the cancel");
   });
 
+  it("keeps following a live log longer than maxStepBytes: its beginning, the truncation marker and its latest lines, masked", async () => {
+    t = await startJobsMario("logs:\n  maxStepBytes: 1024\n");
+    await t.comment("/test unit-tests");
+    const [run] = await waitForRuns(t, "unit-tests", 1);
+    const name: string = run.metadata.name;
+    t.kube.startRun(ns, name, { tasks: [{ name: "test", steps: ["unit"] }] });
+    const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(4, "0")} ${"x".repeat(40)}\n`).join("");
+    t.kube.appendLog(ns, podOf(t, name), "step-unit", `first line\n${lines(0, 100)}`);
+    const json = async () => ((await (await fetch(`${t.mario.url}/runs/${ns}/${name}/logs.json`)).json()) as { steps: { text?: string }[] }).steps[0]?.text ?? "";
+    const first = await waitFor(async () => ((await json()).includes("line 0099") ? json() : undefined), "the latest line of the live log");
+    expect(first).toContain("first line");
+    expect(first).toContain("----- mario truncated this log: it has more than 1024 bytes so far");
+    expect(first).not.toContain("line 0050");
+    expect(Buffer.byteLength(first)).toBeLessThan(1024 + 200);
+
+    // The step goes on: the view moves with it, masked.
+    t.kube.appendLog(ns, podOf(t, name), "step-unit", `${lines(100, 200)}now using s3cr3t-t0ken-value\n`);
+    const later = await waitFor(async () => ((await json()).includes("now using") ? json() : undefined), "newer lines");
+    expect(later).toContain("line 0199");
+    expect(later).toContain("now using ***");
+    expect(later).not.toContain("s3cr3t");
+    expect(later).toContain("first line");
+    expect((await page(`${t.mario.url}/runs/${ns}/${name}`)).text).toContain("now using ***");
+  });
+
+  it("archives a timed-out run: its link shows the finished task's log after the cluster deleted everything, and says what the timeout took", async () => {
+    t = await startJobsMario();
+    await t.comment("/test unit-tests");
+    const [run] = await waitForRuns(t, "unit-tests", 1);
+    const name: string = run.metadata.name;
+    t.kube.startRun(ns, name, { tasks: [{ name: "build", steps: ["compile"] }, { name: "test", steps: ["unit"] }] });
+    const pod = (task: string): string => t.kube.taskRuns(ns).find((tr) => tr.metadata.name === `${name}-${task}`).status.podName;
+    const [buildPod, testPod] = [pod("build"), pod("test")];
+    t.kube.appendLog(ns, buildPod, "step-compile", "compiled 12 files\n");
+    t.kube.appendLog(ns, testPod, "step-unit", "still testing\n");
+    t.kube.finishTask(ns, name, "build", "Succeeded");
+    // Tekton times the run out: the running task's pod is deleted with it.
+    t.kube.finishRun(ns, name, { status: "False", reason: "PipelineRunTimeout", message: `PipelineRun "${name}" failed to finish within "1h0m0s"` });
+    const check = await completedJobCheck(t, "unit-tests");
+    expect(check.conclusion).toBe("timed_out");
+    const link = local(t, check.detailsUrl!);
+    await waitFor(async () => (await page(link)).text.includes("compiled 12 files"), "archived log on the page");
+    t.kube.deletePods(ns, name);
+    t.kube.deletePipelineRun(ns, name);
+    const after = await page(link);
+    expect(after.status).toBe(200);
+    expect(after.text).toContain("compiled 12 files");
+    expect(after.text).toContain(`The pod ${testPod} was deleted before mario could archive this step&#39;s log, so it is lost`);
+  });
+
   it("says what was lost when a pod is deleted before its log was archived, and still concludes", async () => {
     t = await startJobsMario();
     await t.comment("/test unit-tests");

@@ -34,7 +34,9 @@ export interface TestMario {
  * mario as in production — its HTTP server, BullMQ worker and watcher, real Redis — against loopback fakes of
  * GitHub and the Kubernetes API. The repo octo/demo has PR #42 by carol; alice may write, bob may only read.
  */
-export async function startTestMario(opts: { config?: string; env?: Record<string, string>; retryAttempts?: number; replicaOf?: TestMario } = {}): Promise<TestMario> {
+export async function startTestMario(
+  opts: { config?: string; env?: Record<string, string>; retryAttempts?: number; replicaOf?: TestMario; watchBackoff?: { initialMs: number; maxMs: number } } = {},
+): Promise<TestMario> {
   // `replicaOf`: a second mario replica on the same fakes, Redis prefix and config; closing it closes only mario.
   const shared = opts.replicaOf;
   const [github, kube] = shared ? [shared.github, shared.kube] : await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
@@ -61,7 +63,7 @@ export async function startTestMario(opts: { config?: string; env?: Record<strin
     kubeConfig: kube.kubeConfig(),
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     retry: { attempts: opts.retryAttempts ?? 4, baseMs: 50, maxMs: 400 },
-    watchBackoff: { initialMs: 50, maxMs: 400 },
+    watchBackoff: opts.watchBackoff ?? { initialMs: 50, maxMs: 400 },
   });
   return {
     mario,
