@@ -17,6 +17,7 @@ import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
 import { observeWorker, withJobLogContext } from "./metrics/observe-jobs.js";
+import { observeMergePools } from "./metrics/observe-merge-pools.js";
 import { observeQueueDepth } from "./metrics/observe-queue.js";
 import { observeRunStore } from "./metrics/observe-run-store.js";
 import { observeTekton } from "./metrics/observe-tekton.js";
@@ -213,6 +214,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   );
   if (worker) observeWorker(worker, metrics);
   const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);
+  if (config.mergeQueue.enabled) observeMergePools(mergeQueue.store, metrics);
 
   // Duties driven by exactly one replica at a time (a lease in Redis; fast takeover when the holder dies).
   // Only worker processes compete for them. Features add theirs with `singleton(name, start)`.

@@ -26,11 +26,11 @@ export interface Metrics {
   githubRateLimitRemaining(installationId: number, remaining: number): void;
   /** 1 while this process drives the singleton duty, else 0 (the sum over replicas should be 1). */
   lease(duty: string, held: boolean): void;
-  /** Called at each scrape to refresh gauges that are read, not counted (queue depth). */
+  /** Called at each scrape to refresh gauges that are read, not counted (queue depth, merge pool sizes). */
   onCollect(refresh: () => Promise<void>): void;
   queueDepth(state: string, jobs: number): void;
   mergeQueue: {
-    /** PRs waiting in a pool (repo/branch). */
+    /** PRs in line in a pool (owner/repo:branch): ready to merge, being tested or waiting for a run. */
     size(pool: string, prs: number): void;
     /** PRs merged by the queue. */
     merged(pool: string, prs?: number): void;
@@ -67,7 +67,7 @@ export function createMetrics(): Metrics {
       await Promise.all(refreshers.map((f) => f().catch(() => undefined)));
     },
   });
-  const mqSize = new Gauge({ ...r, name: "mario_merge_queue_size", help: "Pull requests waiting in a merge pool", labelNames: ["pool"] });
+  const mqSize = new Gauge({ ...r, name: "mario_merge_queue_size", help: "Pull requests in line in a merge pool (ready to merge, tested or waiting for a run), from the driver's last sync", labelNames: ["pool"] });
   const mqMerged = new Counter({ ...r, name: "mario_merge_queue_merged_total", help: "Pull requests merged by the merge queue", labelNames: ["pool"] });
   const mqBatches = new Counter({ ...r, name: "mario_merge_queue_batches_total", help: "Merge-queue batches tested, by outcome", labelNames: ["pool", "outcome"] });
   const mqBatchSize = new Histogram({ ...r, name: "mario_merge_queue_batch_size", help: "Pull requests per tested batch", labelNames: ["pool"], buckets: [1, 2, 3, 4, 6, 8, 12, 16] });
