@@ -186,6 +186,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     lock,
     installations,
     log,
+    metrics,
     // `/mario queue` reads the pool views the merge queue's driver writes (src/merge-queue).
     queueReader: config.mergeQueue.enabled ? mergeQueueReader(poolStore(redis, prefix)) : undefined,
   });
