@@ -37,6 +37,7 @@ import { repoIsPublic } from "./logs/log-access.js";
 import { parsePoolId } from "./merge-queue/pool-types.js";
 import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
+import { boundByRedis } from "./web/redis-bound.js";
 import { createHttpServer, type Route } from "./web/http-server.js";
 import { metricsRoute } from "./web/metrics-route.js";
 import { runPageRoute } from "./web/run-page.js";
@@ -211,7 +212,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
     (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
-    { lockMs: settings.jobLockMs },
+    { lockMs: settings.jobLockMs, onError: (error) => log.debug({ err: error }, "worker loop error (the connection's own warning says more)") },
   );
   if (worker) observeWorker(worker, metrics);
   const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);
@@ -251,15 +252,17 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   let draining = false;
   // A worker-only process serves health and metrics alone; webhooks and pages belong to the web role.
   const intakeOnly = (route: Route): Route => (req, res) => (runs.intake ? route(req, res) : false);
+  // Pages and the queue API answer 503 "Redis is unreachable" instead of waiting out a Redis outage.
+  const pageOnly = (route: Route): Route => intakeOnly(boundByRedis(redis, route));
   const server = createHttpServer(
     [
       healthRoute({ redis, tekton, draining: () => draining, requireKube: runs.work }),
       metricsRoute(metrics),
       intakeOnly(observeWebhooks(async (req, res) => (await middleware(req, res)) === true, metrics, log)),
-      intakeOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
-      intakeOnly(runsPageRoute({ store })),
-      ...queueApiRoutes(mergeQueue.store, poolVisible).map(intakeOnly),
-      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels, visible: poolVisible }).map(intakeOnly),
+      pageOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
+      pageOnly(runsPageRoute({ store })),
+      ...queueApiRoutes(mergeQueue.store, poolVisible).map(pageOnly),
+      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels, visible: poolVisible }).map(pageOnly),
       ...slack.routes.map(intakeOnly),
     ],
     log,

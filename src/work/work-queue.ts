@@ -16,6 +16,9 @@ const safeId = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, "_");
 
 export function createWorkQueue(connection: Redis, prefix: string, retry: RetryPolicy): WorkQueue {
   const queue = new Queue(queueName, { connection, prefix });
+  // Connection trouble is logged once, by the connection's own listener (mario.ts); without a listener here,
+  // BullMQ would print each failed reconnect to stderr, outside the JSON logs.
+  queue.on("error", () => undefined);
   return {
     async add(name, data, id, options) {
       await queue.add(name, data, {
@@ -44,6 +47,8 @@ export type JobHandlers = { [N in JobName]: (data: JobData[N], attempt: Attempt)
 export interface WorkerOptions {
   lockMs?: number;
   maxStalls?: number;
+  /** Errors of the worker's own loop (a lost connection, a lock it could not renew), not of a job. */
+  onError?: (error: Error) => void;
 }
 
 export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void, options: WorkerOptions = {}): Worker {
@@ -60,5 +65,6 @@ export function startWorker(connection: Redis, prefix: string, retry: RetryPolic
     },
   );
   worker.on("failed", onFailed);
+  worker.on("error", (error) => options.onError?.(error));
   return worker;
 }
