@@ -16,7 +16,7 @@ import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
-import { observeWorker, withJobLogContext } from "./metrics/observe-jobs.js";
+import { observeWorker, onJobDeferred, withJobLogContext } from "./metrics/observe-jobs.js";
 import { observeMergePools } from "./metrics/observe-merge-pools.js";
 import { observeQueueDepth } from "./metrics/observe-queue.js";
 import { observeRunStore } from "./metrics/observe-run-store.js";
@@ -212,7 +212,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
     (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
-    { lockMs: settings.jobLockMs, onError: (error) => log.debug({ err: error }, "worker loop error (the connection's own warning says more)") },
+    { lockMs: settings.jobLockMs, onDeferred: onJobDeferred(metrics, log), onError: (error) => log.debug({ err: error }, "worker loop error (the connection's own warning says more)") },
   );
   if (worker) observeWorker(worker, metrics);
   const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);

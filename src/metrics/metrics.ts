@@ -14,8 +14,11 @@ export interface Metrics {
   webhook(event: string, outcome: string): void;
   /** A command handled: `outcome` is started, ran, refused, invalid, unknown, not-on-pr or pr-closed. */
   command(verb: string, outcome: string): void;
-  /** A job ended one attempt. Times in ms; `waitMs` is from enqueue (or retry due time) to start. */
-  job(name: string, outcome: "completed" | "retrying" | "failed", waitMs: number | undefined, runMs: number | undefined): void;
+  /**
+   * A job ended one attempt (`deferred`: put off by a rate limit, the attempt not counted). Times in ms; `waitMs`
+   * is from enqueue (or retry due time) to start.
+   */
+  job(name: string, outcome: "completed" | "retrying" | "failed" | "deferred", waitMs: number | undefined, runMs: number | undefined): void;
   /** A PipelineRun's record moved to `state` (one count per visible change, on any replica). */
   runState(state: string): void;
   /** One call to GitHub, Kubernetes or Slack: `outcome` is ok, rate_limited, an HTTP status, timeout or unreachable. */

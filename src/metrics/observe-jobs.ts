@@ -1,4 +1,5 @@
 import type { Job, Worker } from "bullmq";
+import type { Logger } from "pino";
 import { withLogContext } from "../log-context.js";
 import type { JobHandler } from "../work/work-queue.js";
 import type { Metrics } from "./metrics.js";
@@ -29,4 +30,13 @@ export function observeWorker(worker: Worker, metrics: Metrics): void {
   worker.on("failed", (job) => {
     if (job) record(job, job.finishedOn ? "failed" : "retrying");
   });
+}
+
+/** Counts (`outcome="deferred"`) and logs a job put off by a rate limit; it runs again after `waitMs`. */
+export function onJobDeferred(metrics: Metrics, log: Pick<Logger, "info">): (job: Job, waitMs: number, error: unknown) => void {
+  return (job, waitMs, error) => {
+    metrics.job(job.name, "deferred", undefined, job.processedOn !== undefined ? Date.now() - job.processedOn : undefined);
+    const delivery = (job.data as { deliveryId?: unknown }).deliveryId;
+    log.info({ job: job.name, id: job.id, delivery: typeof delivery === "string" ? delivery : undefined, waitMs, err: error }, "rate limited: the job waits as asked, keeping its attempts");
+  };
 }

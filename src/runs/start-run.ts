@@ -6,6 +6,7 @@ import { describeKubeError, isRetryableKubeError } from "../kube/kube-errors.js"
 import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { LogLinks } from "../logs/log-links.js";
+import { rateLimitDelayMs } from "../work/rate-limit-delay.js";
 import type { RunMeta } from "./run-record.js";
 import { pipelineRunStatus } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
@@ -117,7 +118,8 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   } catch (error) {
     const why = describeKubeError(error);
     const lastTry = req.attempt.number >= req.attempt.of;
-    if (isRetryableKubeError(error) && !lastTry) {
+    // A rate limit (429) never gives up: the job waits and keeps its attempts (work-queue.ts).
+    if (isRetryableKubeError(error) && (!lastTry || rateLimitDelayMs(error) !== undefined)) {
       await deps.store.setStatus(namespace, name, {
         state: "waiting-for-cluster",
         message: `${why}. Retrying (attempt ${req.attempt.number} of ${req.attempt.of}).`,

@@ -1,6 +1,7 @@
-import { Queue, Worker, type Job } from "bullmq";
+import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { JobData, JobName } from "./job-types.js";
+import { rateLimitDelayMs } from "./rate-limit-delay.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 
 export const queueName = "work";
@@ -49,12 +50,26 @@ export interface WorkerOptions {
   maxStalls?: number;
   /** Errors of the worker's own loop (a lost connection, a lock it could not renew), not of a job. */
   onError?: (error: Error) => void;
+  /** A job put off because a service rate limited it: it runs again after `waitMs`, its attempt not used up. */
+  onDeferred?: (job: Job, waitMs: number, error: unknown) => void;
 }
 
 export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void, options: WorkerOptions = {}): Worker {
   const worker = new Worker(
     queueName,
-    async (job: Job) => handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }),
+    async (job: Job, token?: string) => {
+      try {
+        await handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 });
+      } catch (error) {
+        // A rate limit is not a failure of the job: it waits the time asked for and keeps its attempts, so a long
+        // limit (or many in a row) never uses them all up and drops the work.
+        const waitMs = rateLimitDelayMs(error);
+        if (waitMs === undefined || token === undefined) throw error;
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        options.onDeferred?.(job, waitMs, error);
+        throw new DelayedError();
+      }
+    },
     {
       connection,
       prefix,

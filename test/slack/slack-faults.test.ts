@@ -48,6 +48,17 @@ describe("Slack faults while updating run messages", () => {
     expect(metricValue(metrics, "mario_api_request_duration_seconds_count", { api: "slack", operation: "postMessage" })).toBe(1);
   });
 
+  it("does not use a job's attempts on `ratelimited`: with one attempt, two rate limits in a row still end in the final state", async () => {
+    s = await startSlackMario({ retryAttempts: 1 });
+    const name = await startBuild();
+    await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    s.slack.failNext("chat.update", { ratelimited: 1 }, 2);
+    s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });
+    s.t.kube.finishRun(ns, name, { status: "True", reason: "Succeeded" });
+    await waitFor(() => current().includes("Succeeded"), "the final state despite two rate limits on one-attempt jobs", 15_000);
+    expect(s.slack.callsOf("chat.update").filter((c) => c.outcome === "ratelimited")).toHaveLength(2);
+  });
+
   it("retries `ok: false` internal errors and HTTP 5xx, and posts anew when the message was deleted", async () => {
     s = await startSlackMario();
     s.slack.failNext("chat.postMessage", { error: "internal_error" });
