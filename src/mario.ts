@@ -208,7 +208,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     ...lifecycle.jobs,
     "merge-queue-event": (event) => mergeQueue.handleEvent(event),
   };
-  const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt));
+  const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt), log);
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
     (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
@@ -245,7 +245,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       comment: (event) => queue.add("comment", event, event.deliveryId),
       pullRequest: (event) => queue.add("pull-request", event, event.deliveryId),
       rerequest: (event) => queue.add("rerequest", event, event.deliveryId),
-      mergeQueue: (event, deliveryId) => queue.add("merge-queue-event", event, deliveryId),
+      mergeQueue: (event, deliveryId) => queue.add("merge-queue-event", { ...event, deliveryId }, deliveryId),
     }),
     { probot, webhooksPath: "/api/github/webhooks" },
   );

@@ -4,8 +4,11 @@ import { withLogContext } from "../log-context.js";
 import type { JobHandler } from "../work/work-queue.js";
 import type { Metrics } from "./metrics.js";
 
-/** Runs each job with its delivery id (comment jobs) or run (report jobs) on every log line it writes. */
-export function withJobLogContext(handle: JobHandler): JobHandler {
+/**
+ * Runs each job with its delivery id (webhook and Slack jobs) or run (report jobs) on every log line it writes,
+ * and logs one "job done" line, so a webhook can be followed from the web replica that took it to the worker.
+ */
+export function withJobLogContext(handle: JobHandler, log?: Pick<Logger, "info">): JobHandler {
   return (name, data, attempt) => {
     const d = data as { deliveryId?: unknown; namespace?: unknown; name?: unknown };
     const fields = {
@@ -14,7 +17,11 @@ export function withJobLogContext(handle: JobHandler): JobHandler {
       delivery: typeof d.deliveryId === "string" ? d.deliveryId : undefined,
       run: typeof d.namespace === "string" && typeof d.name === "string" ? `${d.namespace}/${d.name}` : undefined,
     };
-    return withLogContext(fields, () => handle(name, data, attempt));
+    return withLogContext(fields, async () => {
+      const start = performance.now();
+      await handle(name, data, attempt);
+      log?.info({ ms: Math.round(performance.now() - start) }, "job done");
+    });
   };
 }
 

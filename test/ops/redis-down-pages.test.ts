@@ -5,11 +5,14 @@ import { startRedisServer, type RedisServer } from "./support/redis-server.js";
 let t: TestMario | undefined;
 let redis: RedisServer | undefined;
 afterEach(async () => {
-  await redis?.restart(); // mario closes its connections cleanly only when Redis answers
-  await t?.close();
-  await redis?.close();
-  t = redis = undefined;
-});
+  try {
+    await redis?.restart(); // mario closes its connections cleanly only when Redis answers
+    await t?.close();
+  } finally {
+    await redis?.close(); // never leave the private redis-server running, even when the test failed
+    t = redis = undefined;
+  }
+}, 30_000);
 
 /** A page fetched with a deadline: before the fix, pages waited for Redis as long as it was away. */
 async function get(url: string) {
