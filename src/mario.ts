@@ -56,6 +56,11 @@ export interface MarioOptions {
   log?: Logger;
   retry?: RetryPolicy;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /**
+   * A notice on top of every dashboard page (the sandbox: "GitHub, Slack and the cluster are simulated"). An
+   * option, not a setting, so that no environment variable can put it on a production dashboard.
+   */
+  banner?: string;
 }
 
 export interface Mario {
@@ -266,6 +271,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       ...slack.routes.map(intakeOnly),
     ],
     log,
+    { banner: options.banner },
   );
   await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
   const { port } = server.address() as AddressInfo;

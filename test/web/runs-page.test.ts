@@ -25,6 +25,7 @@ describe("the dashboard's run list", () => {
   it("says what to do when there are no runs yet", async () => {
     const page = await (await fetch(`${t.mario.url}/`)).text();
     expect(page).toContain("No runs yet");
+    expect(page).not.toContain('class="banner"'); // only the sandbox passes startMario a banner
   });
 
   it("lists runs newest first, escapes what users wrote, and filters by state, PR and repository", async () => {
