@@ -11,6 +11,12 @@ export function startChild(file: string, env: Record<string, string>, ready: Reg
       const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
+        // Stop collecting: a busy process logs a line per webhook and job, and matching a growing string on
+        // every chunk would cost the caller more CPU than the process under test. Output keeps flowing (and is
+        // dropped) unless the caller listens too.
+        child.stdout!.off("data", onData);
+        child.stderr!.off("data", onData);
+        output = "";
         resolve({
           child,
           match,

@@ -39,14 +39,43 @@ function freePort(preferred: number): Promise<number> {
  * `config/mario.yaml` with the merge queue on (waiting for the simulated CI's check) and the simulated Slack's
  * channel and users.
  */
-function sandboxConfig(slack: SandboxSlack) {
-  const config = loadConfigFile();
+function sandboxConfig(slack: SandboxSlack, configFile?: string) {
+  const config = loadConfigFile(configFile);
   return { ...config, mergeQueue: { ...config.mergeQueue, enabled: true, requiredChecks: [simulatedCiContext], maxInFlight: 2 }, slack: slack.config };
 }
 
-export async function startSandbox(options: { marioPort?: number; pagePort?: number; log?: boolean; redisUrl?: string } = {}) {
+/** The notice on top of mario's own pages in the sandbox (a startMario option: production cannot turn it on). */
+export const sandboxBanner = "SANDBOX — GitHub, Slack and the Kubernetes cluster are simulated on this machine. Nothing leaves it.";
+
+export interface SandboxOptions {
+  marioPort?: number;
+  pagePort?: number;
+  log?: boolean;
+  redisUrl?: string;
+  /** The mario configuration (default: config/mario.yaml, or MARIO_CONFIG). */
+  configFile?: string;
+}
+
+export async function startSandbox(options: SandboxOptions = {}) {
+  // Everything started so far, stopped newest first by `stop()` — or at once when a later step fails to start,
+  // so a failed start leaves no redis-server or server behind.
+  const started: (() => unknown)[] = [];
+  const stopAll = async () => {
+    for (const stop of started.splice(0).reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+  };
+  try {
+    return await start(options, started, stopAll);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function start(options: SandboxOptions, started: (() => unknown)[], stopAll: () => Promise<void>) {
   const redis = await sandboxRedis(options.redisUrl);
+  started.push(() => redis.stop());
   const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
+  started.push(() => Promise.all([github.close(), kube.close()]));
   github.state.addRepo(repo);
   github.state.setPermission(repo, "maria", "admin");
   github.state.setPermission(repo, "rey", "write");
@@ -60,11 +89,22 @@ export async function startSandbox(options: { marioPort?: number; pagePort?: num
   github.state.addPullRequest(repo, { number: 2, user: "otto", title: "Fix a typo (from a fork)", base });
   github.state.addPullRequest(repo, { number: 3, user: "maria", title: "Update the docs", base });
   const tekton = simulateTekton(kube);
+  started.push(() => tekton.stop());
   const slack = await startSandboxSlack({ repo, users: users.map((u) => u.login) });
+  started.push(() => slack.close());
 
   const webhookSecret = randomUUID();
   const marioPort = await freePort(options.marioPort ?? 3000);
   const prefix = `mario-sandbox-${randomUUID().slice(0, 8)}`;
+  started.push(async () => {
+    const r = new Redis(redis.url, { protocol: 2, maxRetriesPerRequest: 1 });
+    try {
+      const keys = await r.keys(`${prefix}*`);
+      if (keys.length) await r.del(...keys);
+    } finally {
+      r.disconnect();
+    }
+  });
   const settings = loadSettings({
     APP_ID: "1",
     PRIVATE_KEY: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
@@ -80,14 +120,21 @@ export async function startSandbox(options: { marioPort?: number; pagePort?: num
   });
   const mario = await startMario({
     settings,
-    config: sandboxConfig(slack),
+    config: sandboxConfig(slack, options.configFile),
     kubeConfig: kube.kubeConfig(),
     log: pino({ level: options.log === false ? "silent" : "warn" }),
     watchBackoff: { initialMs: 100, maxMs: 2000 },
+    banner: sandboxBanner,
   });
+  started.push(() => mario.close());
   const ci = simulateCi({ github, repo, marioUrl: mario.url, webhookSecret });
+  started.push(() => ci.stop());
   slack.setMarioUrl(mario.url);
   const sandboxPage = await startSandboxPage({ github, repo, users, marioUrl: mario.url, webhookSecret, panes: () => [slack.pane()], slash: (user, text) => slack.slash(user, text) }, await freePort(options.pagePort ?? 0));
+  started.push(() => {
+    sandboxPage.server.close();
+    sandboxPage.server.closeAllConnections(); // a browser's keep-alive connection would hold the close
+  });
 
   return {
     url: sandboxPage.url,
@@ -95,18 +142,7 @@ export async function startSandbox(options: { marioPort?: number; pagePort?: num
     github,
     kube,
     slack,
-    async stop() {
-      tekton.stop();
-      ci.stop();
-      sandboxPage.server.close();
-      await mario.close();
-      await Promise.all([github.close(), kube.close(), slack.close()]);
-      const r = new Redis(redis.url, { protocol: 2 });
-      const keys = await r.keys(`${prefix}*`);
-      if (keys.length) await r.del(...keys);
-      r.disconnect();
-      redis.stop();
-    },
+    stop: stopAll,
   };
 }
 

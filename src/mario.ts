@@ -16,7 +16,8 @@ import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
-import { observeWorker, withJobLogContext } from "./metrics/observe-jobs.js";
+import { observeWorker, onJobDeferred, withJobLogContext } from "./metrics/observe-jobs.js";
+import { observeMergePools } from "./metrics/observe-merge-pools.js";
 import { observeQueueDepth } from "./metrics/observe-queue.js";
 import { observeRunStore } from "./metrics/observe-run-store.js";
 import { observeTekton } from "./metrics/observe-tekton.js";
@@ -37,6 +38,7 @@ import { repoIsPublic } from "./logs/log-access.js";
 import { parsePoolId } from "./merge-queue/pool-types.js";
 import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
+import { boundByRedis } from "./web/redis-bound.js";
 import { createHttpServer, type Route } from "./web/http-server.js";
 import { metricsRoute } from "./web/metrics-route.js";
 import { runPageRoute } from "./web/run-page.js";
@@ -55,6 +57,11 @@ export interface MarioOptions {
   log?: Logger;
   retry?: RetryPolicy;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /**
+   * A notice on top of every dashboard page (the sandbox: "GitHub, Slack and the cluster are simulated"). An
+   * option, not a setting, so that no environment variable can put it on a production dashboard.
+   */
+  banner?: string;
 }
 
 export interface Mario {
@@ -206,6 +213,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     lock,
     installations,
     log,
+    metrics,
     // `/mario queue` reads the pool views the merge queue's driver writes (src/merge-queue).
     queueReader: config.mergeQueue.enabled ? mergeQueueReader(poolStore(redis, prefix)) : undefined,
   });
@@ -230,14 +238,15 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     "merge-queue-event": (event) => mergeQueue.handleEvent(event),
     "staging-jobs": (request, attempt) => staging.startJobs(request, attempt),
   };
-  const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt));
+  const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt), log);
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>
     // A busy lock is an expected, short wait for another worker, not a failure worth a warning.
     (error instanceof LockBusyError ? log.debug : log.warn).call(log, { err: error, job: job?.name, id: job?.id, attempt: job?.attemptsMade }, "job failed; it will be retried"),
-    { lockMs: settings.jobLockMs },
+    { lockMs: settings.jobLockMs, onDeferred: onJobDeferred(metrics, log), onError: (error) => log.debug({ err: error }, "worker loop error (the connection's own warning says more)") },
   );
   if (worker) observeWorker(worker, metrics);
   const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);
+  if (config.mergeQueue.enabled) observeMergePools(mergeQueue.store, metrics);
 
   // Duties driven by exactly one replica at a time (a lease in Redis; fast takeover when the holder dies).
   // Only worker processes compete for them. Features add theirs with `singleton(name, start)`.
@@ -266,25 +275,28 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       comment: (event) => queue.add("comment", event, event.deliveryId),
       pullRequest: (event) => queue.add("pull-request", event, event.deliveryId),
       rerequest: (event) => queue.add("rerequest", event, event.deliveryId),
-      mergeQueue: (event, deliveryId) => queue.add("merge-queue-event", event, deliveryId),
+      mergeQueue: (event, deliveryId) => queue.add("merge-queue-event", { ...event, deliveryId }, deliveryId),
     }),
     { probot, webhooksPath: "/api/github/webhooks" },
   );
   let draining = false;
   // A worker-only process serves health and metrics alone; webhooks and pages belong to the web role.
   const intakeOnly = (route: Route): Route => (req, res) => (runs.intake ? route(req, res) : false);
+  // Pages and the queue API answer 503 "Redis is unreachable" instead of waiting out a Redis outage.
+  const pageOnly = (route: Route): Route => intakeOnly(boundByRedis(redis, route));
   const server = createHttpServer(
     [
       healthRoute({ redis, tekton, draining: () => draining, requireKube: runs.work }),
       metricsRoute(metrics),
       intakeOnly(observeWebhooks(async (req, res) => (await middleware(req, res)) === true, metrics, log)),
-      intakeOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
-      intakeOnly(runsPageRoute({ store })),
-      ...queueApiRoutes(mergeQueue.store, poolVisible).map(intakeOnly),
-      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels, visible: poolVisible }).map(intakeOnly),
+      pageOnly(runPageRoute({ store, tekton, ...lifecycle.runPage })),
+      pageOnly(runsPageRoute({ store })),
+      ...queueApiRoutes(mergeQueue.store, poolVisible).map(pageOnly),
+      ...queuePageRoutes({ store: mergeQueue.store, enabled: config.mergeQueue.enabled, requiredLabels: config.mergeQueue.requiredLabels, visible: poolVisible }).map(pageOnly),
       ...slack.routes.map(intakeOnly),
     ],
     log,
+    { banner: options.banner },
   );
   await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
   const { port } = server.address() as AddressInfo;

@@ -19,6 +19,7 @@ import type { PermissionLookup } from "../work/permission-cache.js";
 import { LockBusyError, type Lock } from "../work/redis-lock.js";
 import type { RunningDuty } from "../work/singleton-duty.js";
 import type { Attempt } from "../work/work-queue.js";
+import { givesUp } from "../work/rate-limit-delay.js";
 import type { JobCommandServices } from "./job-commands.js";
 import { createJobService, type JobTrigger } from "./job-service.js";
 import { createJobState } from "./job-state.js";
@@ -121,7 +122,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         await archive.archive(record, "final");
       } catch (error) {
         // Busy: another worker archives it right now. Failing: retried, and on the last attempt reported anyway.
-        if (error instanceof LockBusyError || attempt.number < attempt.of) throw error;
+        if (error instanceof LockBusyError || !givesUp(attempt, error)) throw error;
         deps.log.warn({ err: error, run: name }, "gave up archiving the run's logs");
         if (awaitsSummary(record)) await store.setFailure(namespace, name, { task: record.tasks.find((t) => t.state === "failed")?.name ?? "unknown", logTail: [], note: "mario could not archive this run's logs, so none are shown here." });
         record = (await store.get(namespace, name)) ?? record;

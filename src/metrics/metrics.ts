@@ -14,8 +14,11 @@ export interface Metrics {
   webhook(event: string, outcome: string): void;
   /** A command handled: `outcome` is started, ran, refused, invalid, unknown, not-on-pr or pr-closed. */
   command(verb: string, outcome: string): void;
-  /** A job ended one attempt. Times in ms; `waitMs` is from enqueue (or retry due time) to start. */
-  job(name: string, outcome: "completed" | "retrying" | "failed", waitMs: number | undefined, runMs: number | undefined): void;
+  /**
+   * A job ended one attempt (`deferred`: put off by a rate limit, the attempt not counted). Times in ms; `waitMs`
+   * is from enqueue (or retry due time) to start.
+   */
+  job(name: string, outcome: "completed" | "retrying" | "failed" | "deferred", waitMs: number | undefined, runMs: number | undefined): void;
   /** A PipelineRun's record moved to `state` (one count per visible change, on any replica). */
   runState(state: string): void;
   /** One call to GitHub, Kubernetes or Slack: `outcome` is ok, rate_limited, an HTTP status, timeout or unreachable. */
@@ -26,11 +29,11 @@ export interface Metrics {
   githubRateLimitRemaining(installationId: number, remaining: number): void;
   /** 1 while this process drives the singleton duty, else 0 (the sum over replicas should be 1). */
   lease(duty: string, held: boolean): void;
-  /** Called at each scrape to refresh gauges that are read, not counted (queue depth). */
+  /** Called at each scrape to refresh gauges that are read, not counted (queue depth, merge pool sizes). */
   onCollect(refresh: () => Promise<void>): void;
   queueDepth(state: string, jobs: number): void;
   mergeQueue: {
-    /** PRs waiting in a pool (repo/branch). */
+    /** PRs in line in a pool (owner/repo:branch): ready to merge, being tested or waiting for a run. */
     size(pool: string, prs: number): void;
     /** PRs merged by the queue. */
     merged(pool: string, prs?: number): void;
@@ -67,7 +70,7 @@ export function createMetrics(): Metrics {
       await Promise.all(refreshers.map((f) => f().catch(() => undefined)));
     },
   });
-  const mqSize = new Gauge({ ...r, name: "mario_merge_queue_size", help: "Pull requests waiting in a merge pool", labelNames: ["pool"] });
+  const mqSize = new Gauge({ ...r, name: "mario_merge_queue_size", help: "Pull requests in line in a merge pool (ready to merge, tested or waiting for a run), from the driver's last sync", labelNames: ["pool"] });
   const mqMerged = new Counter({ ...r, name: "mario_merge_queue_merged_total", help: "Pull requests merged by the merge queue", labelNames: ["pool"] });
   const mqBatches = new Counter({ ...r, name: "mario_merge_queue_batches_total", help: "Merge-queue batches tested, by outcome", labelNames: ["pool", "outcome"] });
   const mqBatchSize = new Histogram({ ...r, name: "mario_merge_queue_batch_size", help: "Pull requests per tested batch", labelNames: ["pool"], buckets: [1, 2, 3, 4, 6, 8, 12, 16] });

@@ -27,7 +27,7 @@ export interface TaskStatus {
   podName?: string;
   startedAt?: string;
   completedAt?: string;
-  steps: { name: string; container: string; state: "waiting" | "running" | "succeeded" | "failed"; exitCode?: number }[];
+  steps: { name: string; container: string; state: "waiting" | "running" | "succeeded" | "failed"; exitCode?: number; startedAt?: string; finishedAt?: string }[];
 }
 
 export interface RunStatus {
@@ -79,6 +79,8 @@ export function taskStatuses(taskRuns: TaskRun[]): TaskStatus[] {
           container: s.container,
           state: s.terminated ? (s.terminated.exitCode === 0 ? "succeeded" : "failed") : s.running ? "running" : "waiting",
           exitCode: s.terminated?.exitCode,
+          startedAt: s.terminated?.startedAt ?? s.running?.startedAt,
+          finishedAt: s.terminated?.finishedAt,
         })),
       };
     })

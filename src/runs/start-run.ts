@@ -6,6 +6,7 @@ import { describeKubeError, isRetryableKubeError } from "../kube/kube-errors.js"
 import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { LogLinks } from "../logs/log-links.js";
+import { givesUp } from "../work/rate-limit-delay.js";
 import type { RunMeta } from "./run-record.js";
 import { finishedStates, pipelineRunStatus, type RunState } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
@@ -139,7 +140,8 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
       return recorded;
     }
     const why = describeKubeError(error);
-    const lastTry = req.attempt.number >= req.attempt.of;
+    const lastTry = givesUp(req.attempt, error);
+    // A rate limit (429) never gives up: the job waits and keeps its attempts (work-queue.ts).
     if (isRetryableKubeError(error) && !lastTry) {
       await deps.store.setStatus(namespace, name, {
         state: "waiting-for-cluster",

@@ -1,5 +1,6 @@
 import type { Replier } from "../work/handle-commands.js";
 import type { Attempt } from "../work/work-queue.js";
+import { givesUp } from "../work/rate-limit-delay.js";
 import type { SlackServices } from "./slack-services.js";
 import { markdownToSlack, slackCode } from "./slack-text.js";
 
@@ -37,7 +38,7 @@ export async function sayIfGivingUp(reply: Pick<SlackReply, "say">, attempt: Att
     await work();
   } catch (error) {
     const tellable = typeof error === "object" && error !== null;
-    if (attempt.number >= attempt.of && !(tellable && told.has(error))) {
+    if (givesUp(attempt, error) && !(tellable && told.has(error))) {
       await reply.say(`Sorry, ${slackCode(what)} failed: ${(error as Error).message.slice(0, 300)}. Please try again later.`).catch(() => undefined);
       if (tellable) told.add(error);
     }

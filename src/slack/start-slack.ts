@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { InstallationLookup } from "../github/installation-lookup.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { observeSlack } from "../metrics/observe-slack.js";
 import type { Settings } from "../settings.js";
 import type { CommandDeps } from "../work/handle-commands.js";
 import type { JobHandlers, WorkQueue } from "../work/work-queue.js";
@@ -43,6 +45,8 @@ export interface SlackWiring {
   installations: InstallationLookup;
   log: Logger;
   queueReader?: QueueReader;
+  /** Slack API calls are counted and timed here (`api="slack"`). */
+  metrics?: Metrics;
 }
 
 /** Slack, when configured: receiving (in intake processes), the Slack jobs and notifications. */
@@ -54,7 +58,8 @@ export async function startSlack(w: SlackWiring): Promise<SlackFeature> {
   }
   const log = w.log.child({ name: "slack" });
   const slackConfig = w.commands.config.slack;
-  const slack = guardSlackRateLimits(webSlack({ botToken: slackSettings.botToken, apiUrl: slackSettings.apiUrl }), w.commands.redis, w.commands.prefix);
+  const guarded = guardSlackRateLimits(webSlack({ botToken: slackSettings.botToken, apiUrl: slackSettings.apiUrl }), w.commands.redis, w.commands.prefix);
+  const slack = w.metrics ? observeSlack(guarded, w.metrics) : guarded;
   const channels = channelSettings(w.commands.redis, w.commands.prefix, slackConfig);
   const interval = Math.max(1, slackConfig.updateIntervalMs);
   const services: SlackServices = {

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { TektonPort } from "../kube/tekton-port.js";
 import { getRoute, send, type Route } from "./http-server.js";
+import { within } from "./within.js";
 
 export interface HealthDeps {
   redis: Redis;
@@ -27,11 +28,4 @@ export function healthRoute(deps: HealthDeps): Route {
     const ok = required.every((c) => c.endsWith(": ok"));
     send(res, ok ? 200 : 503, "text/plain; charset=utf-8", `${checks.join("\n")}\n`);
   });
-}
-
-/** A probe must answer within its own timeout: a Redis that is reconnecting would otherwise hold the check open. */
-function within<T>(check: Promise<T>, ms = 2000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
-  return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }

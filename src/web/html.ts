@@ -1,4 +1,5 @@
 /** HTML for text from GitHub, Slack or the cluster: always escaped, so nothing a user or a log writes becomes markup. */
+import { AsyncLocalStorage } from "node:async_hooks";
 
 const entities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -29,7 +30,21 @@ function render(value: unknown): string {
   return escapeHtml(value);
 }
 
+/** What every page of one server shows around its content (set per request by createHttpServer). */
+export interface PageChrome {
+  /** A notice at the top of every page, e.g. that GitHub, Slack and the cluster are simulated (the sandbox). */
+  banner?: string;
+}
+
+const chrome = new AsyncLocalStorage<PageChrome>();
+
+/** Renders the pages of one request with `pageChrome`, without passing it through every route. */
+export function withPageChrome<T>(pageChrome: PageChrome, fn: () => T): T {
+  return chrome.run(pageChrome, fn);
+}
+
 export function page(title: string, body: SafeHtml): string {
+  const banner = chrome.getStore()?.banner;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · mario</title>
@@ -41,7 +56,7 @@ table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid
 pre{background:#0d1117;color:#e6edf3;padding:10px;overflow:auto;max-height:600px;white-space:pre-wrap;word-break:break-all}
 .state{font-weight:600}.succeeded{color:#1a7f37}.failed,.create-failed,.timed-out{color:#cf222e}.running{color:#9a6700}
 details{background:#fff;border:1px solid #d0d7de;margin:8px 0;padding:6px 10px}summary{cursor:pointer}
-.note{color:#57606a}
+.note{color:#57606a}.banner{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:8px 20px;margin:0}
 </style></head>
-<body><header><a href="/">mario</a></header><main>${body}</main></body></html>`.value;
+<body><header><a href="/">mario</a></header>${banner ? html`<p class="banner" role="note">${banner}</p>` : ""}<main>${body}</main></body></html>`.value;
 }

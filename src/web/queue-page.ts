@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import type { HistoryEntry, PoolStore, PoolView } from "../merge-queue/pool-store.js";
 import { parsePoolId } from "../merge-queue/pool-types.js";
 import { html, page, type SafeHtml } from "./html.js";
@@ -25,31 +24,17 @@ const poolPath = (id: string) => {
  * `GET /queue`: every merge pool — the batches in flight, the PRs in line with their position, the PRs still
  * missing something (the one thing), and the latest history. `GET /queue/<org>/<repo>/<branch>`: one pool with
  * a longer history. Reads the same pool views as `/api/queue`, written by the queue's driver after each sync.
+ * While Redis does not answer, mario.ts bounds these pages with the 503 page of redis-bound.ts.
  */
 export function queuePageRoutes(deps: QueuePageDeps): Route[] {
-  const fail = (res: ServerResponse, error: unknown) =>
-    send(
-      res,
-      503,
-      "text/html; charset=utf-8",
-      page(
-        "Merge queue unavailable",
-        html`<h1>Merge queue unavailable</h1><p class="note">mario could not read the merge queue's state (${error instanceof Error ? error.message : String(error)}). Redis may be down; the queue resumes where it was when it comes back. Reload in a moment.</p>`,
-      ),
-    );
   const visible = deps.visible ?? (async () => true);
   return [
     getRoute(/^\/queue\/?$/, async (_m, _req, res) => {
-      let pools: { view: PoolView; history: HistoryEntry[] }[];
-      try {
-        pools = [];
-        for (const id of await deps.store.pools()) {
-          const view = await deps.store.view(id);
-          const key = parsePoolId(id);
-          if (view && key && (await visible(id))) pools.push({ view, history: await deps.store.history(key, 10) });
-        }
-      } catch (error) {
-        return fail(res, error);
+      const pools: { view: PoolView; history: HistoryEntry[] }[] = [];
+      for (const id of await deps.store.pools()) {
+        const view = await deps.store.view(id);
+        const key = parsePoolId(id);
+        if (view && key && (await visible(id))) pools.push({ view, history: await deps.store.history(key, 10) });
       }
       const body = html`<h1>Merge queue</h1>
 ${pools.length === 0 ? emptyState(deps) : pools.map((p) => poolSection(p.view, p.history, true))}
@@ -64,13 +49,8 @@ ${pools.length === 0 ? emptyState(deps) : pools.map((p) => poolSection(p.view, p
         return send(res, 400, "text/html; charset=utf-8", page("Bad pool name", html`<h1>Bad pool name</h1><p class="note">The address is not a valid /queue/&lt;org&gt;/&lt;repo&gt;/&lt;branch&gt;.</p>`));
       }
       const id = `${owner}/${repo}:${branch}`;
-      let view: PoolView | undefined, history: HistoryEntry[];
-      try {
-        view = (await visible(id)) ? await deps.store.view(id) : undefined;
-        history = view ? await deps.store.history({ owner, repo, branch }, 200) : [];
-      } catch (error) {
-        return fail(res, error);
-      }
+      const view = (await visible(id)) ? await deps.store.view(id) : undefined;
+      const history = view ? await deps.store.history({ owner, repo, branch }, 200) : [];
       if (!view) {
         const body = html`<h1>No merge pool ${id}</h1><p class="note">mario has not seen a PR for ${branch} in ${owner}/${repo} yet, or the queue does not cover this branch. <a href="/queue">All pools</a>.</p>`;
         return send(res, 404, "text/html; charset=utf-8", page("Merge pool not found", body));

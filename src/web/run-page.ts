@@ -145,20 +145,41 @@ async function readLive(deps: RunPageDeps, run: RunRecord, pod: string, containe
   return `${head.parts().head}${liveTruncationMarker(cap)}${latest.parts().tail}`;
 }
 
+/**
+ * How long something took, or has been going while the run goes on (as of now); empty before it started, and for
+ * a step or task the run ended without finishing (cancelled).
+ */
+function took(startedAt: string | undefined, finishedAt: string | undefined, runFinished: boolean, now = Date.now()): string {
+  if (!startedAt || (!finishedAt && runFinished)) return "";
+  const ms = (finishedAt ? Date.parse(finishedAt) : now) - Date.parse(startedAt);
+  const text = formatDuration(ms);
+  return text && !finishedAt ? `${text} so far` : text;
+}
+
+/**
+ * The check run on GitHub: `<repo>/runs/<id>`, the repository's address taken from the link of what the run tested
+ * (`<repo>/pull/<n>`, or `<repo>/commit/<sha>` for a merge queue staging commit).
+ */
+function checkRunUrl(run: RunRecord): string | undefined {
+  const repoUrl = /^(https?:\/\/.+)\/(?:pull\/\d+|commit\/[0-9a-f]+)$/.exec(run.meta.prUrl)?.[1];
+  return repoUrl && run.checkRunId !== undefined ? `${repoUrl}/runs/${run.checkRunId}` : undefined;
+}
+
 function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clusterNote: SafeHtml | undefined, finished: boolean): SafeHtml {
   const { namespace, name } = run.meta;
   const image = imageReference(run.status.results);
-  const took = run.status.startedAt && run.status.completedAt ? formatDuration(Date.parse(run.status.completedAt) - Date.parse(run.status.startedAt)) : "";
+  const duration = took(run.status.startedAt, run.status.completedAt, finished);
   const where =
     run.meta.kind === "periodic"
-      ? html`branch ${run.meta.branch ?? ""}`
+      ? html`branch <a href="${run.meta.prUrl}">${run.meta.branch ?? ""}</a>`
       : run.meta.kind === "staging"
         ? html`<a href="${run.meta.prUrl}">merge queue staging commit</a> on ${run.meta.branch ?? ""}`
-        : html`<a href="${run.meta.prUrl}">#${run.meta.pr}</a>`;
+        : html`<a href="${run.meta.prUrl}">pull request #${run.meta.pr}</a>`;
+  const check = checkRunUrl(run);
   let k = 0;
   return html`<h1>${run.meta.commandLine}</h1>
-<p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${took ? ` in ${took}` : ""} · ${run.meta.repo.owner}/${run.meta.repo.name}
-${where} · requested by ${run.meta.requester} · commit <code>${run.meta.headSha.slice(0, 12)}</code> · PipelineRun <code>${namespace}/${name}</code></p>
+<p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${duration ? ` · ${duration}` : ""} · ${run.meta.repo.owner}/${run.meta.repo.name}
+${where}${check ? html` · <a class="check-run" href="${check}">check run ${run.meta.checkName}</a>` : ""} · requested by ${run.meta.requester} · commit <code>${run.meta.headSha.slice(0, 12)}</code> · PipelineRun <code>${namespace}/${name}</code></p>
 ${run.status.message ? html`<p class="note">${run.status.message}</p>` : ""}
 ${image ? html`<p>Image: <code>${image}</code></p>` : ""}
 ${run.status.results.length ? html`<table><tr><th>result</th><th>value</th></tr>${run.status.results.map((r) => html`<tr><td>${r.name}</td><td><code>${r.value}</code></td></tr>`)}</table>` : ""}
@@ -166,14 +187,16 @@ ${clusterNote}
 <h2>Tasks</h2>
 ${tasks.length === 0 ? html`<p class="note">No task has started yet.</p>` : ""}
 ${tasks.map(
-  (t) => html`<section><h3>${t.name} <span class="state ${t.state}">${t.state}</span></h3>
-${t.steps.map(() => {
+  (t) => html`<section><h3>${t.name} <span class="state ${t.state}">${t.state}</span>${durationNote(took(t.startedAt, t.completedAt, finished))}</h3>
+${t.steps.map((step) => {
   const s = steps[k++]!;
-  return html`<details ${s.state === "failed" || t.state === "failed" || !finished ? "open" : ""}><summary>step ${s.step} — ${s.state}</summary>${stepLog(s)}</details>`;
+  return html`<details ${s.state === "failed" || t.state === "failed" || !finished ? "open" : ""}><summary>step ${s.step} — ${s.state}${durationNote(took(step.startedAt, step.finishedAt, finished))}</summary>${stepLog(s)}</details>`;
 })}</section>`,
 )}
 ${finished ? "" : followScript(steps.length)}`;
 }
+
+const durationNote = (text: string): SafeHtml => (text ? html` <span class="duration note">${text}</span>` : html``);
 
 function stepLog(step: StepView): SafeHtml {
   const note = step.note ? html`<p class="note">${step.note}</p>` : "";

@@ -28,7 +28,7 @@ export interface JobData {
 
 export interface JobData {
   /** Webhooks for reviews and the merge queue (src/merge-queue, src/review). */
-  "merge-queue-event": MergeQueueEvent;
+  "merge-queue-event": MergeQueueEvent & { deliveryId?: string }; // the webhook's, carried onto the job's log lines
   /** Starts the required mario jobs on a staging commit of the merge queue. */
   "staging-jobs": StagingJobsRequest;
 }

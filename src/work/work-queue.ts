@@ -1,6 +1,7 @@
-import { Queue, Worker, type Job } from "bullmq";
+import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { JobData, JobName } from "./job-types.js";
+import { rateLimitDelayMs } from "./rate-limit-delay.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 
 export const queueName = "work";
@@ -16,6 +17,9 @@ const safeId = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, "_");
 
 export function createWorkQueue(connection: Redis, prefix: string, retry: RetryPolicy): WorkQueue {
   const queue = new Queue(queueName, { connection, prefix });
+  // Connection trouble is logged once, by the connection's own listener (mario.ts); without a listener here,
+  // BullMQ would print each failed reconnect to stderr, outside the JSON logs.
+  queue.on("error", () => undefined);
   return {
     async add(name, data, id, options) {
       await queue.add(name, data, {
@@ -45,6 +49,10 @@ export type JobHandlers = { [N in JobName]: (data: JobData[N], attempt: Attempt)
 export interface WorkerOptions {
   lockMs?: number;
   maxStalls?: number;
+  /** Errors of the worker's own loop (a lost connection, a lock it could not renew), not of a job. */
+  onError?: (error: Error) => void;
+  /** A job put off because a service rate limited it: it runs again after `waitMs`, its attempt not used up. */
+  onDeferred?: (job: Job, waitMs: number, error: unknown) => void;
 }
 
 /**
@@ -60,9 +68,19 @@ export function scheduledAt(job: Pick<Job, "id" | "opts" | "repeatJobKey">): num
 export function startWorker(connection: Redis, prefix: string, retry: RetryPolicy, concurrency: number, handle: JobHandler, onFailed: (job: Job | undefined, error: Error) => void, options: WorkerOptions = {}): Worker {
   const worker = new Worker(
     queueName,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const at = scheduledAt(job);
-      return handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1, ...(at !== undefined ? { scheduledAt: at } : {}) });
+      try {
+        await handle(job.name as JobName, job.data, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1, ...(at !== undefined ? { scheduledAt: at } : {}) });
+      } catch (error) {
+        // A rate limit is not a failure of the job: it waits the time asked for and keeps its attempts, so a long
+        // limit (or many in a row) never uses them all up and drops the work.
+        const waitMs = rateLimitDelayMs(error);
+        if (waitMs === undefined || token === undefined) throw error;
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        options.onDeferred?.(job, waitMs, error);
+        throw new DelayedError();
+      }
     },
     {
       connection,
@@ -74,5 +92,6 @@ export function startWorker(connection: Redis, prefix: string, retry: RetryPolic
     },
   );
   worker.on("failed", onFailed);
+  worker.on("error", (error) => options.onError?.(error));
   return worker;
 }

@@ -25,13 +25,14 @@ describe.skipIf(!browserAvailable)("the sandbox in a real browser", () => {
     await expect(page.locator(".banner").textContent()).resolves.toContain("simulated");
     await page.selectOption("select[name=user]", "maria");
     await page.fill("textarea[name=body]", "/build image tag=mario");
-    await page.click("#comment-form button[type=submit]");
+    await page.click("#comment-button");
     // The PR pane refreshes by itself: the check run goes to success and mario's comment appears.
     await page.locator("tr.check", { hasText: "completed · success" }).waitFor({ timeout: 20_000 });
     await expect(page.locator(".comment", { hasText: "mario[bot]" }).first().textContent()).resolves.toContain("Succeeded");
     await page.screenshot({ path: join(screenshotDir, "sandbox-pr-after-build.png"), fullPage: true });
 
     await page.goto(`${sandbox.marioUrl}/`);
+    await expect(page.locator(".banner").textContent()).resolves.toContain("simulated"); // mario's own pages say so too
     const row = page.locator("table.runs tr", { hasText: "/build image tag=mario" });
     await expect(row.locator(".state").textContent()).resolves.toBe("succeeded");
     await page.screenshot({ path: join(screenshotDir, "dashboard-runs.png"), fullPage: true });
@@ -46,9 +47,9 @@ describe.skipIf(!browserAvailable)("the sandbox in a real browser", () => {
   it("a PR labelled lgtm and approved on the sandbox page is merged by the queue and shown in its history", async () => {
     await page.goto(`${sandbox.url}/?pr=1`);
     await page.click("button[name=label][value=lgtm] >> text=+ lgtm");
-    await page.waitForURL(/\?pr=1$/);
+    await page.waitForURL(/\?pr=1&as=maria$/);
     await page.click("button[name=label][value=approved] >> text=+ approved");
-    await page.waitForURL(/\?pr=1$/);
+    await page.waitForURL(/\?pr=1&as=maria$/);
     // The simulated CI passes the staging commit; the pane refreshes by itself until the PR shows as merged.
     await page.locator("#pr-pane h2", { hasText: "merged" }).waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(screenshotDir, "sandbox-pr-merged.png"), fullPage: true });
@@ -70,4 +71,16 @@ describe.skipIf(!browserAvailable)("the sandbox in a real browser", () => {
     await page.locator(".slack-answer", { hasText: "merge queue" }).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(screenshotDir, "sandbox-slack.png"), fullPage: true });
   }, 60_000);
+
+  it("pushes and labels as the demo user chosen in the form", async () => {
+    await page.goto(`${sandbox.url}/?pr=2`);
+    await page.selectOption("#comment-form select[name=user]", "otto");
+    await page.click("#push-button");
+    await page.waitForURL(/\?pr=2&as=otto$/);
+    await page.locator(".event", { hasText: "otto pushed commit" }).waitFor({ timeout: 10_000 });
+    // The choice is kept after the page reloads: the next button acts as otto too.
+    await page.click('button[name=label][value="do-not-merge/hold"] >> text=+ do-not-merge/hold');
+    await page.locator(".event", { hasText: "otto added the label do-not-merge/hold" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(screenshotDir, "sandbox-push-as-otto.png"), fullPage: true });
+  }, 30_000);
 });

@@ -12,15 +12,18 @@ afterEach(async () => {
 const messageText = (m: { text?: string; blocks?: unknown[] }) => `${m.text ?? ""} ${m.blocks ? blockText(m.blocks as never[]) : ""}`;
 
 describe("what the merge queue did reaches people", () => {
-  it("posts a merge to the channel subscribed to the repo's merges and counts it in /metrics", async () => {
+  it("posts a merge to the channel subscribed to the repo's merges and counts it in /metrics, with the pool's size", async () => {
     s = await startSlackMario({
       config: `${slackSection}  channels:\n    - channel: ${channel}\n      subscribe: [{ repo: ${repo}, events: [merges] }]\n${queueConfig()}`,
     });
     const t = s.t;
     await seedReadyPrs(t, [1]);
     const run = await waitFor(() => stagingRuns(t).find((r) => r.prs.includes(1)), "#1 tested on a staging commit");
+    const scrape = async () => (await fetch(`${t.mario.url}/metrics`)).text();
+    await waitFor(async () => /mario_merge_queue_size\{pool="octo\/demo:main"\} 1\n/.test(await scrape()), "one PR in line in /metrics");
     await sendStatus(t, run.sha, "success");
     await waitFor(() => t.github.state.pullRequest(repo, 1).merged, "#1 merged");
+    await waitFor(async () => /mario_merge_queue_size\{pool="octo\/demo:main"\} 0\n/.test(await scrape()), "the line empty in /metrics after the merge");
     const posted = await waitFor(() => s!.slack.messages(channel).find((m) => /#1/.test(messageText(m))), "the merge notification");
     expect(messageText(posted)).toMatch(/merged/i);
     const metrics = await (await fetch(`${t.mario.url}/metrics`)).text();

@@ -6,9 +6,12 @@ import { metricValue, ns, repo, startCluster, type Cluster } from "./support/mar
 
 let c: Cluster;
 afterEach(async () => {
-  c.github.assertNoViolations();
-  await c.close();
-});
+  try {
+    c.github.assertNoViolations();
+  } finally {
+    await c.close(); // the replicas stop even when the fake saw a violation
+  }
+}, 60_000);
 
 describe("GitHub answering 502 and secondary rate limits, to several workers", () => {
   it("retries the 502s, holds every replica back for the whole Retry-After, and loses no command", async () => {

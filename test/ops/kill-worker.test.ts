@@ -1,20 +1,23 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { settle, waitFor } from "../support/test-mario.js";
 import { redisUrl } from "../support/test-redis.js";
-import { metricValue, ns, repo, startCluster, type Cluster } from "./support/mario-cluster.js";
+import { leakedSecrets, logLines, metricValue, ns, repo, startCluster, type Cluster } from "./support/mario-cluster.js";
 
 let c: Cluster;
 afterEach(async () => {
-  c.github.assertNoViolations();
-  await c.close();
-});
+  try {
+    c.github.assertNoViolations();
+  } finally {
+    await c.close(); // the replicas stop even when the fake saw a violation
+  }
+}, 60_000);
 
 const botComments = (c: Cluster) => c.github.state.comments(repo, 42).filter((x) => x.user.type === "Bot");
 
 describe("a replica killed with SIGKILL", () => {
   it("in the middle of creating a PipelineRun: another worker finishes the job; exactly one run, one check run, one comment", async () => {
     c = await startCluster({ redisUrl: redisUrl() });
-    await c.start("web");
+    const web = await c.start("web");
     const a = await c.start("worker");
     await waitFor(async () => metricValue(await c.metrics(a), "mario_lease_held", { duty: "watch-runs" }) === 1, "worker A drives the watcher");
 
@@ -26,7 +29,7 @@ describe("a replica killed with SIGKILL", () => {
         a.kill();
       }
     });
-    const { status } = await c.comment("/build image tag=kill9");
+    const { status, deliveryId } = await c.comment("/build image tag=kill9");
     expect(status).toBe(200);
     await waitFor(() => killed, "worker A killed inside the create");
     expect(await a.exited).toBeNull(); // ended by the signal, no shutdown code ran
@@ -57,5 +60,16 @@ describe("a replica killed with SIGKILL", () => {
     const metrics = await c.metrics(b);
     expect(metricValue(metrics, "mario_commands_total", { verb: "build", outcome: "started" })).toBe(1);
     expect(metricValue(metrics, "mario_api_requests_total", { api: "kubernetes", operation: "createPipelineRun", outcome: "ok" })).toBe(1);
+
+    // The JSON logs follow the webhook by its delivery id: from the web replica that took it to A, which started
+    // the job, and B, which finished it. No replica printed the webhook secret or the App's private key.
+    const lines = (r: typeof web) => logLines(r).lines.filter((l) => l.delivery === deliveryId);
+    expect(lines(web).map((l) => l.msg)).toContain("webhook answered");
+    expect(lines(b).filter((l) => l.msg === "job done").map((l) => l.job)).toEqual(["comment"]);
+    expect(lines(b).every((l) => l.job === "comment")).toBe(true);
+    for (const r of [web, a, b]) {
+      expect(logLines(r).other, `${r.name} printed only JSON lines`).toEqual([]);
+      expect(leakedSecrets(r), r.name).toEqual([]);
+    }
   }, 90_000);
 });

@@ -5,9 +5,12 @@ import { metricValue, ns, repo, startCluster, type Cluster } from "./support/mar
 
 let c: Cluster;
 afterEach(async () => {
-  c.github.assertNoViolations();
-  await c.close();
-});
+  try {
+    c.github.assertNoViolations();
+  } finally {
+    await c.close(); // the replicas stop even when the fake saw a violation
+  }
+}, 60_000);
 
 const status = async (url: string) => (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
 const checkTitles = (c: Cluster) => c.github.requests.filter((r) => r.operationId === "checks/create" || r.operationId === "checks/update").map((r) => (r.body as { output?: { title?: string } }).output?.title);

@@ -6,17 +6,20 @@ import { githubRoutes, type RouteContext } from "../fakes/fake-github.js";
 import { fakeCi, queueConfig, queueStatus, seedReadyPrs } from "../merge-queue/queue-support.js";
 import { settle, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
 import { redisUrl } from "../support/test-redis.js";
-import { metricValue, repo, startCluster, type Cluster, type Replica } from "./support/mario-cluster.js";
+import { logLines, metricValue, repo, startCluster, type Cluster, type Replica } from "./support/mario-cluster.js";
 
 let c: Cluster | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  c?.github.assertNoViolations();
-  await c?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  c = undefined;
-  dir = undefined;
-});
+  try {
+    c?.github.assertNoViolations();
+  } finally {
+    await c?.close(); // the replicas stop even when the fake saw a violation
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    c = undefined;
+    dir = undefined;
+  }
+}, 60_000);
 
 const prs = [1, 2, 3];
 const mergeNumber = (path: string) => Number(/\/pulls\/(\d+)\/merge$/.exec(path)?.[1]);
@@ -91,5 +94,11 @@ describe("the replica driving a merge pool killed mid-merge", () => {
     expect(history.history.some((h) => h.detail.includes("recovered from GitHub"))).toBe(true);
     expect(await holdsQueue(cluster, b)).toBe(true);
     for (const r of [web, b]) expect(r.child.exitCode).toBeNull();
+
+    // Merge-queue webhooks carry their delivery id onto the workers' log lines, as comments do.
+    const answered = new Set(logLines(web).lines.filter((l) => l.msg === "webhook answered").map((l) => l.delivery));
+    const handled = [a, b].flatMap((r) => logLines(r).lines).filter((l) => l.msg === "job done" && l.job === "merge-queue-event");
+    expect(handled.length).toBeGreaterThan(0);
+    for (const line of handled) expect(answered, `delivery ${String(line.delivery)}`).toContain(line.delivery);
   }, 90_000);
 });

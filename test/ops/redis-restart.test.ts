@@ -6,10 +6,12 @@ import { startRedisServer, type RedisServer } from "./support/redis-server.js";
 let c: Cluster;
 let redis: RedisServer;
 afterEach(async () => {
-  c.github.assertNoViolations();
-  await c.close();
-  await redis.close();
-});
+  try {
+    c.github.assertNoViolations();
+  } finally {
+    await c.close().finally(() => redis.close()); // never leave replicas or the private redis-server running
+  }
+}, 60_000);
 
 /** The tag= of each PipelineRun's command line: which comment it came from. */
 const runTags = (c: Cluster) => c.kube.pipelineRuns(ns).map((r) => /tag=(\S+)/.exec(r.metadata.annotations?.["mario.dev/command-line"] ?? "")?.[1]);

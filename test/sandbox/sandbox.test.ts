@@ -1,7 +1,9 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox } from "../../sandbox/start-sandbox.js";
+import { sandboxBanner, startSandbox } from "../../sandbox/start-sandbox.js";
 import { redisUrl } from "../support/test-redis.js";
 import { packageRoot } from "../../src/package-root.js";
 import { waitFor } from "../support/test-mario.js";
@@ -61,9 +63,53 @@ describe("npm run sandbox", () => {
     expect(sandbox.slack.config.channels[0]?.channel).toBe("C0SANDBOX");
   });
 
+  it("labels mario's own pages as simulated (a startMario option the sandbox sets)", async () => {
+    for (const path of ["/", "/queue"]) {
+      const page = await (await fetch(`${sandbox.marioUrl}${path}`)).text();
+      expect(page).toContain(`<p class="banner" role="note">${sandboxBanner}</p>`);
+    }
+  });
+
+  it("pushes and labels as the demo user chosen on the page, not always maria", async () => {
+    const page = await (await fetch(`${sandbox.url}/?pr=2&as=otto`)).text();
+    const form = page.slice(page.indexOf('id="comment-form"'), page.indexOf("</form>", page.indexOf('id="comment-form"')));
+    // One form, one user: the push and label buttons submit the comment form's "as" choice.
+    expect(form).toContain('<option value="otto" selected>');
+    expect(form).toContain('formaction="/push"');
+    expect(form).toContain('formaction="/label?op=add"');
+    expect(page).not.toMatch(/type="hidden" name="user"/);
+    expect((await fetch(`${sandbox.url}/label?op=add`, { method: "POST", body: new URLSearchParams({ pr: "2", user: "otto", label: "do-not-merge/hold" }), redirect: "manual" })).headers.get("location")).toBe("/?pr=2&as=otto");
+    expect((await post("/push", { pr: "2", user: "rey" })).status).toBe(303);
+    const fragment = await (await fetch(`${sandbox.url}/fragment?pr=2`)).text();
+    expect(fragment).toContain("<strong>otto</strong> added the label do-not-merge/hold");
+    expect(fragment).toMatch(/<strong>rey<\/strong> pushed commit [0-9a-f]{7}/);
+  });
+
   it("shows an outsider's refusal", async () => {
     await post("/comment", { pr: "2", user: "otto", body: "/build image" });
     await waitFor(() => sandbox.github.state.comments("demo/hello", 2).find((c) => c.body.includes("you have no access")), "a refusal");
+  });
+});
+
+describe("a sandbox that cannot start", () => {
+  it("stops the redis-server it started (and everything else) before it says why", async () => {
+    const redisChildren = () =>
+      execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes("redis-server"));
+    const before = redisChildren();
+    const dir = mkdtempSync(join(tmpdir(), "mario-sandbox-bad-"));
+    const saved = process.env.REDIS_URL;
+    delete process.env.REDIS_URL; // the sandbox starts its own redis-server
+    try {
+      const configFile = join(dir, "mario.yaml");
+      writeFileSync(configFile, "commands: [this is not a map\n");
+      await expect(startSandbox({ marioPort: 0, pagePort: 0, log: false, configFile })).rejects.toThrow(/mario\.yaml/);
+      expect(redisChildren()).toEqual(before);
+    } finally {
+      if (saved !== undefined) process.env.REDIS_URL = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

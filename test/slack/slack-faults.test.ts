@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { metricValue } from "../ops/support/mario-cluster.js";
 import { repo, settle, waitFor } from "../support/test-mario.js";
 import { answerText, blockText, channel, slackSection, startSlackMario, type SlackMario } from "./slack-test-kit.js";
 
@@ -36,6 +37,26 @@ describe("Slack faults while updating run messages", () => {
     for (const l of limited) expect(updates.filter((c) => c.at > l.at && c.at < l.at + 900)).toEqual([]);
     expect(ok.length).toBeGreaterThan(0);
     expect(s.slack.messages(channel)).toHaveLength(1);
+
+    // /metrics counts the Slack calls like GitHub's and Kubernetes': the two 429s (and any call held back by the
+    // pause they set) as rate_limited, the rest as ok.
+    const metrics = await (await fetch(`${s.t.mario.url}/metrics`)).text();
+    expect(metricValue(metrics, "mario_api_requests_total", { api: "slack", operation: "updateMessage", outcome: "rate_limited" })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(metrics, "mario_rate_limited_total", { api: "slack" })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(metrics, "mario_api_requests_total", { api: "slack", operation: "updateMessage", outcome: "ok" })).toBe(ok.length);
+    expect(metricValue(metrics, "mario_api_requests_total", { api: "slack", operation: "postMessage", outcome: "ok" })).toBe(1);
+    expect(metricValue(metrics, "mario_api_request_duration_seconds_count", { api: "slack", operation: "postMessage" })).toBe(1);
+  });
+
+  it("does not use a job's attempts on `ratelimited`: with one attempt, two rate limits in a row still end in the final state", async () => {
+    s = await startSlackMario({ retryAttempts: 1 });
+    const name = await startBuild();
+    await waitFor(() => s.slack.messages(channel)[0], "the run message");
+    s.slack.failNext("chat.update", { ratelimited: 1 }, 2);
+    s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });
+    s.t.kube.finishRun(ns, name, { status: "True", reason: "Succeeded" });
+    await waitFor(() => current().includes("Succeeded"), "the final state despite two rate limits on one-attempt jobs", 15_000);
+    expect(s.slack.callsOf("chat.update").filter((c) => c.outcome === "ratelimited")).toHaveLength(2);
   });
 
   it("retries `ok: false` internal errors and HTTP 5xx, and posts anew when the message was deleted", async () => {
@@ -45,6 +66,10 @@ describe("Slack faults while updating run messages", () => {
     const name = await startBuild();
     const first = await waitFor(() => s.slack.messages(channel)[0], "the run message after two failures");
     expect(s.slack.callsOf("chat.postMessage").map((c) => c.outcome)).toEqual(["internal_error", "HTTP 503", "ok"]);
+    const metrics = await (await fetch(`${s.t.mario.url}/metrics`)).text();
+    for (const [outcome, n] of [["internal_error", 1], ["503", 1], ["ok", 1]] as const) {
+      expect(metricValue(metrics, "mario_api_requests_total", { api: "slack", operation: "postMessage", outcome })).toBe(n);
+    }
 
     s.slack.deleteMessage(channel, first.ts);
     s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runsOf, startJobsMario } from "../lifecycle/lifecycle-support.js";
 import { startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
 
 const config = `
@@ -24,6 +25,7 @@ describe("the dashboard's run list", () => {
   it("says what to do when there are no runs yet", async () => {
     const page = await (await fetch(`${t.mario.url}/`)).text();
     expect(page).toContain("No runs yet");
+    expect(page).not.toContain('class="banner"'); // only the sandbox passes startMario a banner
   });
 
   it("lists runs newest first, escapes what users wrote, and filters by state, PR and repository", async () => {
@@ -49,5 +51,41 @@ describe("the dashboard's run list", () => {
     expect(pr43).not.toContain("first");
     const otherRepo = await (await fetch(`${t.mario.url}/?repo=octo/other`)).text();
     expect(otherRepo).toContain("No run matches these filters.");
+  });
+});
+
+describe("the dashboard's run list, for periodic runs and runs not yet in the cluster", () => {
+  it("shows a periodic run's branch (it has no PR) and lets every state be filtered, waiting-for-cluster too", async () => {
+    const periodic = await startJobsMario(`  - name: nightly
+    repos: ["octo/demo"]
+    schedule: "*/2 * * * * *"
+    branch: main
+    pipeline:
+      pipelineRef: { name: mario-nightly }
+`);
+    try {
+      const nightly = await waitFor(() => runsOf(periodic, "nightly")[0], "a nightly run", 15_000);
+      const list = await waitFor(async () => {
+        const text = await (await fetch(`${periodic.mario.url}/`)).text();
+        return text.includes(`/runs/mario/${nightly.metadata.name}`) ? text : undefined;
+      }, "the nightly run listed");
+      const row = list.slice(list.indexOf("<tr>", list.indexOf('<table class="runs">') + 30), list.indexOf(`/runs/mario/${nightly.metadata.name}`));
+      expect(row).toContain(">main</a>");
+      expect(row).toMatch(/href="http[^"]+\/octo\/demo\/tree\/main"/);
+      expect(row).not.toContain("#0");
+
+      // The API server refuses the create: the command's run waits for the cluster, and the filter finds it.
+      periodic.kube.failNext({ method: "POST", path: /\/pipelineruns$/ }, { status: 503 }, 100);
+      await periodic.comment("/build");
+      const waiting = await waitFor(async () => {
+        const text = await (await fetch(`${periodic.mario.url}/?state=waiting-for-cluster`)).text();
+        return text.includes("<td>/build</td>") || /">\/build<\/a>/.test(text) ? text : undefined;
+      }, "the waiting run found by its state");
+      expect(waiting).toContain("<option selected>waiting-for-cluster</option>");
+      expect(waiting).toContain("<option >creating</option>");
+      expect(waiting).not.toContain("nightly");
+    } finally {
+      await periodic.close();
+    }
   });
 });

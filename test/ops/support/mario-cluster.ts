@@ -47,7 +47,8 @@ export interface Cluster {
 }
 
 let privateKey: string | undefined;
-const appKey = () => (privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString());
+/** The GitHub App's private key every replica is given (one per test process). */
+export const appKey = () => (privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString());
 
 export async function startCluster(opts: { redisUrl: string; prs?: number[]; env?: Record<string, string> }): Promise<Cluster> {
   const [github, kube] = await Promise.all([startFakeGitHub(), startFakeKube({ bookmarkIntervalMs: 0 })]);
@@ -157,4 +158,32 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
+}
+
+/** One JSON log line of a replica. */
+export type LogLine = Record<string, unknown> & { msg?: string; delivery?: string; job?: string; level?: number };
+
+/** The JSON log lines a replica printed (anything else it printed is returned in `other`). */
+export function logLines(replica: Replica): { lines: LogLine[]; other: string[] } {
+  const lines: LogLine[] = [];
+  const other: string[] = [];
+  for (const text of replica.output().split("\n")) {
+    if (!text.trim()) continue;
+    try {
+      lines.push(JSON.parse(text) as LogLine);
+    } catch {
+      other.push(text);
+    }
+  }
+  return { lines, other };
+}
+
+/**
+ * What must never appear in a replica's output: the webhook secret and the GitHub App's private key (its PEM
+ * header or any line of its body). Returns the offending lines.
+ */
+export function leakedSecrets(replica: Replica, secrets: string[] = [webhookSecret]): string[] {
+  const keyLines = appKey().split("\n").filter((l) => l.length >= 32 && !l.startsWith("-----"));
+  const needles = [...secrets, "PRIVATE KEY-----", ...keyLines];
+  return replica.output().split("\n").filter((line) => needles.some((n) => line.includes(n)));
 }
