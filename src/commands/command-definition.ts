@@ -38,6 +38,11 @@ export interface CommandContext {
   index: number;
   attempt: { number: number; of: number };
   github: GitHubPort;
+  /**
+   * The requester's permission on the repository, as the command's source decides it (GitHub's permission API, or
+   * the Slack identity's login and user groups); looked up once per comment.
+   */
+  permission(): Promise<Permission>;
   /** The PR, fetched once per comment; undefined when it does not exist. */
   pullRequest(): Promise<PullRequestInfo | undefined>;
   registry: CommandRegistry;

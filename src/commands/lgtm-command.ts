@@ -31,7 +31,7 @@ export function lgtmCommand(services: ReviewCommandServices): CommandDefinition 
         return;
       }
       // Permission was checked by the command handler; kept explicit here because a label is the whole effect.
-      if (!permissionAtLeast(await ctx.github.getPermission(repo, ctx.request.author), "write")) return;
+      if (!permissionAtLeast(await ctx.permission(), "write")) return;
       await addManagedLabel(ctx.github, review.redis, review.prefix, repo, pr.number, label);
     },
   };

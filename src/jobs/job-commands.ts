@@ -42,7 +42,7 @@ export async function jobCommandSetup(services: JobCommandServices, ctx: Command
     return undefined;
   }
   const { request } = ctx;
-  if (!(await services.jobs.trusted(ctx.github, request.repo, request.author))) {
+  if (!(await services.jobs.trusted(ctx.github, request.repo, request.author, await ctx.permission()))) {
     ctx.reply(`${verb} is for ${trustedPhrase} of ${request.repo.owner}; you are neither, so I did not run it. A maintainer can run it for you.`);
     return undefined;
   }

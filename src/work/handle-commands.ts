@@ -7,7 +7,7 @@ import { validateArgs } from "../commands/validate-args.js";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { TemplateContext } from "../config/render-template.js";
 import type { GitHubForInstallation, GitHubPort, PullRequestInfo } from "../github/github-port.js";
-import { permissionAtLeast, permissionPhrase } from "../github/permission.js";
+import { permissionAtLeast, permissionPhrase, type Permission } from "../github/permission.js";
 import { isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import { codeSpan } from "../text/markdown.js";
 import type { PermissionLookup } from "./permission-cache.js";
@@ -78,6 +78,8 @@ export async function handleCommands(
 
   let pr: PullRequestInfo | undefined | null = null; // null: not fetched yet
   const pullRequest = async () => (pr === null ? (pr = await gh.getPullRequest(request.repo, request.issueNumber)) : pr);
+  let have: Promise<Permission> | undefined;
+  const permission = () => (have ??= deps.permission(gh, request.repo, request.author));
 
   for (const [index, command] of commands.entries()) {
     const definition = registry.get(command.verb);
@@ -86,7 +88,7 @@ export async function handleCommands(
       observed(command.verb, "unknown");
       continue;
     }
-    const refusal = await authorize(deps, gh, request, definition);
+    const refusal = await authorize(request, definition, permission);
     if (refusal) {
       sections.push(refusal);
       observed(command.verb, "refused");
@@ -114,7 +116,7 @@ export async function handleCommands(
       continue;
     }
     if (definition.run) {
-      const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, pullRequest, registry, reply: (t) => sections.push(t) };
+      const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, permission, pullRequest, registry, reply: (t) => sections.push(t) };
       await definition.run(ctx);
       observed(command.verb, "ran");
     } else if (definition.pipeline && info) {
@@ -139,9 +141,9 @@ export function commandIdentity(request: CommandRequest, index: number): string 
   return `${request.repo.owner}/${request.repo.name}#${request.issueNumber}:${request.deliveryId}:${index}`;
 }
 
-async function authorize(deps: CommandDeps, gh: GitHubPort, request: CommandRequest, definition: CommandDefinition): Promise<string | undefined> {
+async function authorize(request: CommandRequest, definition: CommandDefinition, permission: () => Promise<Permission>): Promise<string | undefined> {
   if (definition.permission === "none") return undefined;
-  const have = await deps.permission(gh, request.repo, request.author);
+  const have = await permission();
   if (permissionAtLeast(have, definition.permission)) return undefined;
   return `${codeSpan(`/${definition.verb}`)} needs ${permissionPhrase(definition.permission)} ${request.repo.owner}/${request.repo.name}; you have ${have === "none" ? "no access" : `${have} access`}, so I did not run it. A maintainer can run it for you.`;
 }
