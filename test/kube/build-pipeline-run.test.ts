@@ -1,7 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { parseConfig, loadConfigFile } from "../../src/config/load-config.js";
 import { buildPipelineRun } from "../../src/kube/build-pipeline-run.js";
 import { labelValue, runName } from "../../src/kube/labels.js";
+import { packageRoot } from "../../src/package-root.js";
 
 const context = {
   repo: { owner: "octo", name: "demo", fullName: "octo/demo", cloneUrl: "https://github.com/octo/demo.git", htmlUrl: "https://github.com/octo/demo" },
@@ -36,10 +40,20 @@ describe("buildPipelineRun", () => {
       { name: "IMAGE", value: "registry.example.com/octo/demo:mario" },
       { name: "CONTEXT", value: "." },
       { name: "DOCKERFILE", value: "Dockerfile" },
+      { name: "PR_NUMBER", value: "42" },
+      { name: "BASE_REF", value: "main" },
     ]);
     expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "mario-pipelines" });
     expect(run.spec.timeouts).toEqual({ pipeline: "30m" });
     expect(run.spec.workspaces?.[0]).toMatchObject({ name: "source", volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } });
+  });
+
+  it("passes exactly the params config/tekton/build-image.yaml declares (Tekton refuses undeclared ones)", () => {
+    const pipeline = parse(readFileSync(join(packageRoot, "config", "tekton", "build-image.yaml"), "utf8")) as { spec: { params: { name: string; default?: unknown }[] } };
+    const declared = pipeline.spec.params.map((p) => p.name).sort();
+    const passed = Object.keys(loadConfigFile().commands.build!.pipeline.params).sort();
+    expect(passed).toEqual(declared);
+    expect(declared).toEqual(expect.arrayContaining(["GIT_URL", "GIT_REVISION", "PR_NUMBER", "BASE_REF"]));
   });
 
   it("renders resolver params and per-command namespace and service account", () => {
