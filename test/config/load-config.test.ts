@@ -30,6 +30,9 @@ describe("config", () => {
     expect(build.args.map((a) => a.name)).toEqual(["target", "tag", "context", "dockerfile"]);
     expect(build.args.find((a) => a.name === "tag")?.default).toBe("pr-{{pr.number}}");
     expect(config.defaults.namespace).toBe("mario");
+    expect(config.limits).toEqual({ maxCommentBytes: 65536, maxCommandsPerComment: 20, maxArgLength: 256, maxArgsPerCommand: 16 });
+    expect(parseConfig("limits: { maxArgsPerCommand: 4 }").limits.maxArgsPerCommand).toBe(4);
+    expect(parseConfig("{}").limits.maxArgsPerCommand).toBe(16);
   });
 
   it("reads MARIO_CONFIG's file and names it in errors", () => {
@@ -54,6 +57,7 @@ describe("config", () => {
     ["an unknown template variable", minimal(good.replace("{{args.tag}}", "{{pr.title}}")), "commands.build.pipeline.params.TAG: unknown template variable {{pr.title}}"],
     ["a bad pipelineRef", minimal(good.replace("{ name: build-image }", "{ resolver: svn, params: {} }")), "commands.build.pipeline.pipelineRef: must be either"],
     ["a bad timeout", minimal(`${good}\n  timeouts: { pipeline: "1 hour" }`), "commands.build.pipeline.timeouts.pipeline: must be a Go duration"],
+    ["a limit out of range", "limits: { maxArgsPerCommand: 0 }\n", "limits.maxArgsPerCommand: Too small"],
     ["a bad permission", minimal(`${good}\npermission: owner`), "commands.build.permission:"],
     ["a reserved verb", "commands:\n  help:\n" + good.replace(/^/gm, "    "), 'commands.help: "help" is a built-in command'],
     ["a namespace that is not a DNS label", `defaults: { namespace: Mario_CI }\n${minimal(good)}`, "defaults.namespace: must be a DNS-1123 label"],

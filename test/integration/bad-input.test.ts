@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { defaultConfigPath } from "../../src/config/load-config.js";
 import { issueCommentEvent, sendWebhook } from "../fakes/fake-github.js";
 import { repo, settle, startTestMario, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
 
@@ -93,7 +95,16 @@ describe("authorization", () => {
     await say("/help", { user: "mallory" });
     const text = await reply(pr);
     expect(text).toContain("| `/build image [tag=<tag>] [context=<context>] [dockerfile=<dockerfile>]` |");
+  });
+
+  it("answers /HELP build (verbs are case-insensitive) with build's own help, every argument included", async () => {
     await say("/HELP build", { user: "mallory" });
+    const text = await reply(pr);
+    expect(text).toContain("**`/build image [tag=<tag>] [context=<context>] [dockerfile=<dockerfile>]`** — Build the pull request's head commit");
+    expect(text).toContain("| argument | required | default | accepted values | meaning |");
+    for (const arg of ["`target (positional)`", "`tag=`", "`context=`", "`dockerfile=`"]) expect(text).toContain(`| ${arg} |`);
+    expect(text).toContain("`pr-{{pr.number}}`");
+    expect(runsFor(pr)).toEqual([]);
   });
 });
 
@@ -107,7 +118,7 @@ describe("malformed commands get a reply with usage, and nothing runs", () => {
     ["a duplicated key", "/build image tag=a tag=b", ["`tag`", "twice"]],
     ["an unknown key", "/build image colour=red", ["unknown argument `colour`; accepted: tag, context, dockerfile"]],
     ["a non-ASCII look-alike in a value", "/build image tag=mаrio", ["is not a valid tag"]],
-    ["a look-alike in a key", "/build image tаg=mario", ["`/build image tаg=mario`"]],
+    ["a look-alike in a key", "/build image tаg=mario", ["`/build image tаg=mario`", "argument key `tаg` contains `а` (U+0430); keys are ASCII letters"]],
   ])("%s", async (_name, body, expected) => {
     await say(body);
     const text = await reply(pr);
@@ -149,5 +160,23 @@ describe("malformed commands get a reply with usage, and nothing runs", () => {
     await settle();
     expect(runsFor(pr)).toHaveLength(1);
     expect(repliesOn(pr).filter((c) => c.body.startsWith("@alice:"))).toHaveLength(1);
+  });
+});
+
+describe("configurable limits", () => {
+  it("refuses a command with more arguments than limits.maxArgsPerCommand, and runs nothing", async () => {
+    const config = readFileSync(defaultConfigPath, "utf8").replace("maxArgsPerCommand: 16", "maxArgsPerCommand: 3");
+    expect(config).toContain("maxArgsPerCommand: 3");
+    const strict = await startTestMario({ config });
+    try {
+      await strict.comment("/build image tag=a context=. dockerfile=Dockerfile");
+      const text = await waitFor(() => strict.github.state.comments(repo, 42).find((c) => c.user.type === "Bot")?.body, "the reply");
+      expect(text).toContain("more than 3 arguments on one line; at most 3 are allowed");
+      await settle();
+      expect(strict.kube.pipelineRuns(ns)).toEqual([]);
+      strict.github.assertNoViolations();
+    } finally {
+      await strict.close();
+    }
   });
 });
