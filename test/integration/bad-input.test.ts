@@ -70,6 +70,11 @@ describe("webhook intake", () => {
     await expectNothing();
   });
 
+  it("ignores a command GitHub shows inside a quote (right after a quoted line) or a <pre> block, with no reply", async () => {
+    await say("> carol wrote:\n/build image\n\n<pre>\n/build image\n</pre>\n\n* steps\n    ```\n  /build image\n    ```");
+    await expectNothing();
+  });
+
   it("ignores other bots' verbs listed in ignoreVerbs", async () => {
     await say("/assign @alice\n/cc @bob");
     await expectNothing();
