@@ -21,6 +21,8 @@ export const annotations = {
   installationId: "mario.dev/installation-id",
   checkName: "mario.dev/check-name",
   branch: "mario.dev/branch",
+  /** HMAC over the labels and annotations above (src/runs/run-signature.ts): proof that mario wrote them. */
+  signature: "mario.dev/signature",
 } as const;
 
 export const managedBySelector = `${labels.managedBy}=mario`;

@@ -3,12 +3,15 @@ import { managedBySelector } from "../kube/labels.js";
 import type { TektonPort, WatchHandle } from "../kube/tekton-port.js";
 import type { PipelineRun } from "../kube/tekton-types.js";
 import { metaFromPipelineRun } from "./meta-from-pipeline-run.js";
+import type { RunSignature } from "./run-signature.js";
 import { finishedStates, pipelineRunStatus, taskStatuses } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
 
 export interface WatchDeps {
   tekton: TektonPort;
   store: RunStore;
+  /** Checks that a run mario has no record of was created by mario before its record is rebuilt. */
+  signature: Pick<RunSignature, "verify">;
   namespaces: string[];
   /** Called when a run's visible state changed; `version` identifies the change (for job de-duplication). */
   onChange(namespace: string, name: string, version: string): Promise<void>;
@@ -117,7 +120,7 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
   let record = await deps.store.get(namespace, name);
   if (!record) {
     // Created by mario but unknown to this Redis (lost, or a fresh one): rebuild the record from the run itself.
-    const meta = metaFromPipelineRun(run);
+    const meta = metaFromPipelineRun(run, deps.signature);
     if (!meta) return;
     await deps.store.create(meta, pipelineRunStatus(run));
     record = await deps.store.get(namespace, name);

@@ -8,6 +8,7 @@ import { imageReference } from "../runs/render-run-report.js";
 import type { RunRecord } from "../runs/run-record.js";
 import { finishedStates, taskStatuses, type TaskStatus } from "../runs/run-status.js";
 import type { RunStore } from "../runs/run-store.js";
+import { isHttpUrl } from "../text/http-url.js";
 import { formatDuration } from "../text/markdown.js";
 import { html, page, type SafeHtml } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
@@ -132,7 +133,7 @@ function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clust
   const { namespace, name } = run.meta;
   const image = imageReference(run.status.results);
   const took = run.status.startedAt && run.status.completedAt ? formatDuration(Date.parse(run.status.completedAt) - Date.parse(run.status.startedAt)) : "";
-  const where = run.meta.kind === "periodic" ? html`branch ${run.meta.branch ?? ""}` : html`<a href="${run.meta.prUrl}">#${run.meta.pr}</a>`;
+  const where = run.meta.kind === "periodic" ? html`branch ${run.meta.branch ?? ""}` : isHttpUrl(run.meta.prUrl) ? html`<a href="${run.meta.prUrl}">#${run.meta.pr}</a>` : html`#${run.meta.pr}`;
   let k = 0;
   return html`<h1>${run.meta.commandLine}</h1>
 <p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${took ? ` in ${took}` : ""} · ${run.meta.repo.owner}/${run.meta.repo.name}

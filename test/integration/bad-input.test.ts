@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultConfigPath } from "../../src/config/load-config.js";
+import { buildPipelineRun } from "../../src/kube/build-pipeline-run.js";
+import { kubeTekton } from "../../src/kube/kube-tekton.js";
 import { issueCommentEvent, sendWebhook } from "../fakes/fake-github.js";
 import { repo, settle, startTestMario, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
 
@@ -183,5 +185,39 @@ describe("configurable limits", () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe("PipelineRuns someone else labelled managed-by=mario", () => {
+  it("are never reported, whatever PR and installation they name; mario's own runs still are", async () => {
+    const pull = t.github.state.pullRequest(repo, pr);
+    const cluster = kubeTekton(t.kube.kubeConfig());
+    const context = {
+      repo: { owner: "octo", name: "demo", fullName: repo, cloneUrl: "https://github.com/octo/demo.git", htmlUrl: "https://github.com/octo/demo" },
+      pr: { number: pr, headSha: pull.head.sha, headRef: pull.head.ref, baseRef: pull.base.ref, baseSha: pull.base.sha },
+      requester: "mallory",
+      command: "build",
+      args: { target: "image", tag: "evil", context: ".", dockerfile: "Dockerfile" },
+    };
+    // What anyone allowed to create PipelineRuns in the namespace can write: mario's labels, without its signature.
+    const forged = buildPipelineRun({ name: "forged-run", verb: "build", pipeline: t.config.commands.build!.pipeline, defaults: t.config.defaults, context, commandLine: "/build image", prUrl: "javascript:alert(1)", installationId: 1, checkName: "mario/build image" });
+    await cluster.createPipelineRun(ns, forged);
+    t.kube.startRun(ns, "forged-run", { tasks: [{ name: "build" }] });
+    t.kube.finishRun(ns, "forged-run", { status: "True", reason: "Succeeded" });
+
+    // mario's own run, created after it: once it is reported, the watcher has seen the forged one too.
+    await say("/build image tag=real");
+    const real = await waitFor(() => runsFor(pr).find((r) => r.metadata.name !== "forged-run"), "mario's run");
+    await waitFor(() => t.github.state.checkRuns(repo, pull.head.sha).length > 0, "mario's check run");
+    // A copy of mario's signed metadata on another run does not verify either (the signature covers the name).
+    await cluster.createPipelineRun(ns, { ...real, metadata: { name: "copied-run", namespace: ns, labels: real.metadata.labels, annotations: real.metadata.annotations } });
+    t.kube.startRun(ns, "copied-run", { tasks: [{ name: "build" }] });
+    t.kube.finishRun(ns, "copied-run", { status: "False", reason: "Failed" });
+    await settle(1000);
+
+    expect(t.github.state.checkRuns(repo, pull.head.sha).map((c) => c.externalId)).toEqual([`${ns}/${real.metadata.name}`]);
+    expect(repliesOn(pr)).toHaveLength(1);
+    expect(real.metadata.annotations["mario.dev/signature"]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const name of ["forged-run", "copied-run"]) expect((await fetch(`${t.mario.url}/runs/${ns}/${name}`)).status).toBe(404);
   });
 });
