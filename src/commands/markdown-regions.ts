@@ -84,12 +84,17 @@ function quoteContent(line: string, at: number, column: number, continuing: numb
   }
 }
 
-/** The line starts with a character that cannot begin anything but paragraph text (a letter, `/`…). */
+/**
+ * Whether the line, at most 3 spaces in, starts with what can only be paragraph text (a letter, `/`, a backtick
+ * that is no fence…). The common case, decided without the full block checks.
+ */
 function startsPlainText(line: string): boolean {
-  const c = line.charCodeAt(0);
-  // Not: blank, space, tab, digits (ordered lists), and # * + - < > _ ` ~ (headings, lists, breaks, HTML, quotes, fences).
-  if (Number.isNaN(c) || c === 0x20 || c === 0x09 || (c >= 0x30 && c <= 0x39)) return false;
-  return !"#*+-<>_`~".includes(line[0]!);
+  let i = 0;
+  while (i < 3 && line.charCodeAt(i) === 0x20) i++;
+  const c = line.charCodeAt(i);
+  // Not: blank, more whitespace, digits (ordered lists), # * + - < > _ (headings, lists, breaks, HTML, quotes).
+  if (Number.isNaN(c) || c === 0x20 || c === 0x09 || (c >= 0x30 && c <= 0x39) || "#*+-<>_".includes(line[i]!)) return false;
+  return (c !== 0x60 && c !== 0x7e) || openFence(line) === undefined; // ` and ~ only as a fence
 }
 
 /**
@@ -130,13 +135,15 @@ function closes(block: OpenBlock, text: string, line: string): boolean {
  * List items are followed as far as fences and HTML blocks inside them need: their content is indented by the
  * item's marker, and a line indented less ends the item and whatever block it held.
  */
-export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> {
+export function visibleLines(lines: readonly string[]): VisibleLine[] {
+  // An array rather than a generator: resuming a generator this size costs more than the lines it yields.
+  const visible: VisibleLine[] = [];
   /** The open fence or HTML block, and the content column of the list item holding it. */
   let block: OpenBlock | undefined;
   /** The same inside a block quote, with its `>` depth and the indent of the list item holding it there. */
   let quotedBlock: OpenBlock | undefined;
   let inComment = false;
-  /** The open comment began after other text on its line (inside a paragraph or heading). */
+  /** The open comment began inside other text (a paragraph, a heading, a quote, indented code), not as a block. */
   let inlineComment = false;
   /** Content columns of the open list items, innermost last. */
   const items: number[] = [];
@@ -153,7 +160,7 @@ export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> 
       paragraph = true;
       quotedBlock = undefined;
       emptyItem = false;
-      yield { index, text: line };
+      visible.push({ index, text: line });
       continue;
     }
     const lead = leadingSpace(line);
@@ -178,15 +185,20 @@ export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> 
       if (shallow && closes(block, line.slice(lead.at), line)) block = undefined;
       continue;
     }
-    // A comment opened inside a paragraph cannot outlive it: a fence or raw HTML block interrupts the
-    // paragraph, and the unclosed `<!--` was only text.
+    // A comment opened inside other text cannot outlive it: a fence or raw HTML block interrupts that text, and
+    // the unclosed `<!--` was only text.
     if (inComment && inlineComment && shallow && openBlock(line.slice(lead.at), true) !== undefined) inComment = false;
-    const blocks = shallow && !inComment && !block; // HTML shown as text opens nothing inside it
+    // Blocks open neither inside HTML shown as text nor inside a comment block; inside a comment in other text the
+    // structure is still followed (the comment ends with it), while its text stays hidden.
+    const blocks = shallow && !(inComment && !inlineComment) && !block;
     if (quoted && !(blocks && interruptsParagraph(line, lead.at, true))) {
       if (!inComment && line.includes("<!--")) inlineComment = true;
       inComment = stripHtmlComments(line, inComment).inComment; // shown inside the quote, but comments still count
       continue;
     }
+    if (quoted && line[lead.at] !== ">") paragraph = quoted = false; // this line ends the quote
+    /** The line opens an HTML comment block (`<!--` where a block may start): only that comment outlives other blocks. */
+    let commentBlock = false;
     if (blocks) {
       let at = lead.at;
       let column = lead.column;
@@ -210,7 +222,8 @@ export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> 
       if (text[0] === ">") {
         // A block in a quote goes on only in the same container (no list item opened on this line).
         if (quotedBlock && (at !== lead.at || quotedBlock.container !== inner)) quotedBlock = undefined;
-        const content = quoteContent(line, at, column, quoted ? quotedDepth : 0);
+        // A quote opened in a list item started on this line is a new quote: it continues no paragraph.
+        const content = quoteContent(line, at, column, quoted && at === lead.at ? quotedDepth : 0);
         // The quote holding it ended, or the list item holding it inside the quote.
         if (quotedBlock && (content.depth < quotedBlock.depth || (content.kind === "text" && content.depth === quotedBlock.depth && content.indent < quotedBlock.indent))) quotedBlock = undefined;
         if (quotedBlock) {
@@ -236,19 +249,21 @@ export function* visibleLines(lines: readonly string[]): Generator<VisibleLine> 
           if (opened !== "closed-raw-html") block = newBlock(opened, text, inner);
           if (opened !== "html") continue;
         } else {
-          paragraph = !(text === "" || text.startsWith("<!--") || isHeadingOrBreak(text));
+          commentBlock = text.startsWith("<!--") && items.length === 0; // in a list item it ends with the item
+          paragraph = !(text === "" || commentBlock || isHeadingOrBreak(text));
         }
       }
     }
     let text = line;
     if (inComment || line.includes("<!--")) {
-      if (!inComment) inlineComment = !line.trimStart().startsWith("<!--");
+      if (!inComment) inlineComment = !commentBlock;
       const stripped = stripHtmlComments(line, inComment);
       text = stripped.visible;
       inComment = stripped.inComment;
     }
     // Quote lines need no further check: a command's `/` must be the first non-blank character.
     if (isIndentedCode(text)) continue;
-    yield { index, text };
+    visible.push({ index, text });
   }
+  return visible;
 }
