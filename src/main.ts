@@ -1,25 +1,22 @@
-import { loadConfigFile, ConfigError } from "./config/load-config.js";
-import { loadKubeConfig } from "./kube/kube-tekton.js";
 import { createLogger } from "./log.js";
+import { loadStartup } from "./load-startup.js";
 import { startMario } from "./mario.js";
-import { loadSettings, SettingsError } from "./settings.js";
+import { SettingsError } from "./settings.js";
 
 /** `npm start`: read and check every setting first, then run until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let settings;
-  let config;
+  let startup;
   try {
-    settings = loadSettings();
-    config = loadConfigFile(settings.configPath);
+    startup = loadStartup();
   } catch (error) {
-    if (error instanceof SettingsError || error instanceof ConfigError) {
+    if (error instanceof SettingsError) {
       console.error(error.message);
       process.exit(78); // EX_CONFIG
     }
     throw error;
   }
-  const log = createLogger(settings.logLevel);
-  const mario = await startMario({ settings, config, kubeConfig: loadKubeConfig(), log });
+  const log = createLogger(startup.settings.logLevel);
+  const mario = await startMario({ ...startup, log });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -24,6 +24,8 @@ import { observeTekton } from "./metrics/observe-tekton.js";
 import { observeWebhooks } from "./metrics/observe-webhooks.js";
 import { roleRuns } from "./roles.js";
 import { createRunStore } from "./runs/run-store.js";
+import { logLinkKey } from "./logs/log-links.js";
+import { runSignature, runSignatureKey, signingTekton } from "./runs/run-signature.js";
 import { watchRuns } from "./runs/watch-runs.js";
 import type { Settings } from "./settings.js";
 import type { Notify } from "./slack/notify.js";
@@ -109,7 +111,9 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     }
     return client;
   };
-  const tekton: TektonPort = observeTekton(kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs }), metrics);
+  // Every run mario creates is signed, so that runs others label managed-by=mario are never reported.
+  const signature = runSignature(runSignatureKey(logLinkKey(settings.logLinkKey, settings.webhookSecret)), log);
+  const tekton: TektonPort = signingTekton(observeTekton(kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs }), metrics), signature);
   const store = observeRunStore(createRunStore(redis, prefix), metrics);
   const lock = redisLock(redis, prefix);
   const queue = createWorkQueue(redis, settings.redisPrefix, retry);
@@ -263,6 +267,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     watchRuns({
       tekton,
       store,
+      signature,
       namespaces,
       log,
       backoff: options.watchBackoff,

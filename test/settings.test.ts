@@ -1,7 +1,11 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { loadStartup } from "../src/load-startup.js";
 import { loadSettings, SettingsError } from "../src/settings.js";
 
 const key = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -52,9 +56,29 @@ describe("settings", () => {
     expect(problems({ ...noKey, PRIVATE_KEY_PATH: "/nonexistent/key.pem" })).toContain("PRIVATE_KEY_PATH /nonexistent/key.pem cannot be read (ENOENT)");
   });
 
-  it("makes `npm start`'s entry point stop with one clear message, without printing secrets", async () => {
+  it("names a kubeconfig that is not one, or that has no cluster, among the other problems", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mario-kube-"));
+    const noCluster = join(dir, "empty-context");
+    writeFileSync(noCluster, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: prod\n");
+    try {
+      vi.stubEnv("KUBECONFIG", noCluster);
+      expect(() => loadStartup({ ...good, APP_ID: "x" })).toThrow(
+        new SettingsError(["APP_ID must be the GitHub App's numeric id", `KUBECONFIG ${noCluster} names no cluster for its current context "prod"`]),
+      );
+      vi.stubEnv("KUBECONFIG", join(dir, "missing"));
+      expect(() => loadStartup(good)).toThrow(`KUBECONFIG ${join(dir, "missing")} cannot be read (ENOENT)`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it("makes `npm start`'s entry point stop with one clear message listing settings, config and kubeconfig problems, without printing secrets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mario-start-"));
+    const badConfig = join(dir, "mario.yaml");
+    writeFileSync(badConfig, "defaults: { namespace: Mario_CI }\n");
+    const missingKubeconfig = join(dir, "no-such-kubeconfig");
     const run = promisify(execFile);
-    const env = { PATH: process.env.PATH ?? "", WEBHOOK_SECRET: "s3cret-value-xyz", APP_ID: "x" };
+    const env = { PATH: process.env.PATH ?? "", WEBHOOK_SECRET: "s3cret-value-xyz", APP_ID: "x", MARIO_CONFIG: badConfig, KUBECONFIG: missingKubeconfig };
     const result = await run(process.execPath, ["--import", "tsx", "src/main.ts"], { env }).then(
       () => ({ code: 0, stderr: "" }),
       (error: { code: number; stderr: string }) => error,
@@ -62,6 +86,9 @@ describe("settings", () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain("mario cannot start; fix these settings:");
     expect(result.stderr).toContain("APP_ID must be the GitHub App's numeric id");
+    expect(result.stderr).toContain(`MARIO_CONFIG ${badConfig}: defaults.namespace: must be a DNS-1123 label`);
+    expect(result.stderr).toContain(`KUBECONFIG ${missingKubeconfig} cannot be read (ENOENT)`);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(result.stderr).not.toContain("s3cret-value-xyz");
   });
 });

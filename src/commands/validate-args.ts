@@ -1,4 +1,4 @@
-import type { ArgConfig } from "../config/config-schema.js";
+import { matchesArgPattern } from "../config/arg-pattern.js";
 import { renderTemplate, type TemplateContext } from "../config/render-template.js";
 import type { CommandDefinition } from "./command-definition.js";
 import type { ParsedCommand } from "./command-types.js";
@@ -48,13 +48,9 @@ export function validateArgs(
       if (arg.required) problems.push({ argument: arg.name, message: `missing required argument \`${arg.positional ? `<${arg.name}>` : `${arg.name}=`}\` (${arg.description})` });
       continue;
     }
-    if (!matches(arg, value)) problems.push({ argument: arg.name, message: `\`${quote(value)}\` is not a valid ${arg.name}: it must match \`${arg.pattern}\`` });
+    if (!matchesArgPattern(arg.pattern, value)) problems.push({ argument: arg.name, message: `\`${quote(value)}\` is not a valid ${arg.name}: it must match \`${arg.pattern}\`` });
   }
   return problems.length ? { ok: false, problems } : { ok: true, args: values };
-}
-
-function matches(arg: ArgConfig, value: string): boolean {
-  return new RegExp(arg.pattern, "u").test(value);
 }
 
 /** Values are echoed back in Markdown code spans: keep them short and free of backticks and newlines. */

@@ -1,3 +1,4 @@
+import { matchesArgPattern } from "./arg-pattern.js";
 import type { CommandConfig, MarioConfig } from "./config-schema.js";
 import { builtinVerbs } from "../commands/builtin-verbs.js";
 import { checkJobs } from "../jobs/check-jobs.js";
@@ -37,7 +38,7 @@ function checkCommand(at: string, command: CommandConfig): string[] {
       for (const ref of refs) {
         if (ref.startsWith("args.") || !isKnownReference(ref, names)) problems.push(`${argAt}.default: unknown template variable {{${ref}}} (defaults may use ${templateVariables.join(", ")})`);
       }
-      if (refs.length === 0 && !new RegExp(arg.pattern, "u").test(arg.default)) problems.push(`${argAt}.default: "${arg.default}" does not match its own pattern ${arg.pattern}`);
+      if (refs.length === 0 && !matchesArgPattern(arg.pattern, arg.default)) problems.push(`${argAt}.default: "${arg.default}" does not match its own pattern ${arg.pattern}`);
     }
   });
   const templates: [string, string][] = Object.entries(command.pipeline.params).map(([k, v]) => [`${at}.pipeline.params.${k}`, v]);

@@ -111,6 +111,7 @@ export const configSchema = z.preprocess(
         maxCommentBytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
         maxCommandsPerComment: z.number().int().min(1).max(100).default(20),
         maxArgLength: z.number().int().min(8).max(4096).default(256),
+        maxArgsPerCommand: z.number().int().min(1).max(100).default(16),
       })
       .strict()
       .prefault({}),

@@ -129,9 +129,23 @@ function withTimeout<T>(what: string, call: Promise<T>, ms: number): Promise<T> 
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** KUBECONFIG or ~/.kube/config or the in-cluster service account, as kubectl does. */
-export function loadKubeConfig(): KubeConfig {
+/**
+ * KUBECONFIG or ~/.kube/config or the in-cluster service account, as kubectl does. What is wrong with it is added
+ * to `problems` (one line each, for the start-up message) instead of thrown.
+ */
+export function loadKubeConfig(problems: string[]): KubeConfig | undefined {
+  const source = process.env.KUBECONFIG ? `KUBECONFIG ${process.env.KUBECONFIG}` : "the kubeconfig (~/.kube/config or in-cluster)";
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  try {
+    kc.loadFromDefault();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problems.push(code ? `${source} cannot be read (${code})` : `${source} is not a valid kubeconfig: ${(error as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  if (!kc.getCurrentCluster()) {
+    problems.push(`${source} names no cluster for its current context${kc.getCurrentContext() ? ` "${kc.getCurrentContext()}"` : ""}`);
+    return undefined;
+  }
   return kc;
 }

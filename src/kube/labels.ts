@@ -23,6 +23,8 @@ export const annotations = {
   branch: "mario.dev/branch",
   /** The schedule tick a periodic run belongs to (ISO time). */
   tick: "mario.dev/tick",
+  /** HMAC over the labels and annotations above (src/runs/run-signature.ts): proof that mario wrote them. */
+  signature: "mario.dev/signature",
 } as const;
 
 export const managedBySelector = `${labels.managedBy}=mario`;

@@ -4,6 +4,7 @@ import type { TektonPort, WatchHandle } from "../kube/tekton-port.js";
 import type { PipelineRun } from "../kube/tekton-types.js";
 import { markRunDeleted } from "./mark-run-deleted.js";
 import { metaFromPipelineRun } from "./meta-from-pipeline-run.js";
+import type { RunSignature } from "./run-signature.js";
 import { finishedStates, pipelineRunStatus, taskStatuses } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
 import { beforeCreation } from "./start-run.js";
@@ -11,6 +12,8 @@ import { beforeCreation } from "./start-run.js";
 export interface WatchDeps {
   tekton: TektonPort;
   store: RunStore;
+  /** Checks that a run mario has no record of was created by mario before its record is rebuilt. */
+  signature: Pick<RunSignature, "verify">;
   namespaces: string[];
   /** Called when a run's visible state changed; `version` identifies the change (for job de-duplication). */
   onChange(namespace: string, name: string, version: string): Promise<void>;
@@ -138,7 +141,7 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
   let record = await deps.store.get(namespace, name);
   if (!record) {
     // Created by mario but unknown to this Redis (lost, or a fresh one): rebuild the record from the run itself.
-    const meta = metaFromPipelineRun(run);
+    const meta = metaFromPipelineRun(run, deps.signature);
     if (!meta) return;
     await deps.store.create(meta, pipelineRunStatus(run));
     record = await deps.store.get(namespace, name);

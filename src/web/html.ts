@@ -1,5 +1,6 @@
 /** HTML for text from GitHub, Slack or the cluster: always escaped, so nothing a user or a log writes becomes markup. */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { isHttpUrl } from "../text/http-url.js";
 
 const entities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -31,6 +32,14 @@ function render(value: unknown): string {
 }
 
 /** What every page of one server shows around its content (set per request by createHttpServer). */
+/**
+ * A link to somewhere else (a PR, a branch), or just the text when the address is not http(s): addresses that come
+ * from the cluster (a run's annotations) must never become `javascript:` or `data:` links.
+ */
+export function externalLink(url: string, text: SafeHtml): SafeHtml {
+  return isHttpUrl(url) ? html`<a href="${url}">${text}</a>` : text;
+}
+
 export interface PageChrome {
   /** A notice at the top of every page, e.g. that GitHub, Slack and the cluster are simulated (the sandbox). */
   banner?: string;

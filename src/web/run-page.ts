@@ -9,7 +9,7 @@ import type { RunRecord } from "../runs/run-record.js";
 import { finishedStates, taskStatuses, type TaskStatus } from "../runs/run-status.js";
 import type { RunStore } from "../runs/run-store.js";
 import { formatDuration } from "../text/markdown.js";
-import { html, page, type SafeHtml } from "./html.js";
+import { externalLink, html, page, type SafeHtml } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
 
 const defaultMaxLogBytes = 512 * 1024;
@@ -169,12 +169,13 @@ function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clust
   const { namespace, name } = run.meta;
   const image = imageReference(run.status.results);
   const duration = took(run.status.startedAt, run.status.completedAt, finished);
+  const link = (text: SafeHtml) => externalLink(run.meta.prUrl, text);
   const where =
     run.meta.kind === "periodic"
-      ? html`branch <a href="${run.meta.prUrl}">${run.meta.branch ?? ""}</a>`
+      ? html`branch ${link(html`${run.meta.branch ?? ""}`)}`
       : run.meta.kind === "staging"
-        ? html`<a href="${run.meta.prUrl}">merge queue staging commit</a> on ${run.meta.branch ?? ""}`
-        : html`<a href="${run.meta.prUrl}">pull request #${run.meta.pr}</a>`;
+        ? html`${link(html`merge queue staging commit`)} on ${run.meta.branch ?? ""}`
+        : link(html`pull request #${run.meta.pr}`);
   const check = checkRunUrl(run);
   let k = 0;
   return html`<h1>${run.meta.commandLine}</h1>

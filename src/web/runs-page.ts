@@ -2,7 +2,7 @@ import type { RunStore } from "../runs/run-store.js";
 import type { RunRecord } from "../runs/run-record.js";
 import type { RunState } from "../runs/run-status.js";
 import { formatDuration } from "../text/markdown.js";
-import { html, page } from "./html.js";
+import { externalLink, html, page } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
 
 const shown = 100;
@@ -60,8 +60,8 @@ function row(run: RunRecord) {
   const { meta, status } = run;
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
   const repo = `${meta.repo.owner}/${meta.repo.name}`;
-  // A periodic run has no PR (its number is 0): it ran on a branch, and its link opens that branch.
-  const where = meta.kind === "periodic" ? html`<a href="${meta.prUrl}">${meta.branch ?? ""}</a>` : html`<a href="${meta.prUrl}">#${meta.pr}</a>`;
+  // Periodic and staging runs have no PR (number 0): they ran on a branch or a staging commit, which the link opens.
+  const where = externalLink(meta.prUrl, meta.kind === "periodic" ? html`${meta.branch ?? ""}` : meta.kind === "staging" ? html`merge queue (${meta.branch ?? ""})` : html`#${meta.pr}`);
   return html`<tr><td><a href="/?repo=${encodeURIComponent(repo)}">${repo}</a></td><td>${where}</td>
 <td><a href="/runs/${meta.namespace}/${meta.name}">${meta.commandLine}</a></td><td>${meta.requester}</td>
 <td><span class="state ${status.state}">${status.state}</span></td><td>${took}</td><td><time datetime="${meta.createdAt}">${meta.createdAt.replace("T", " ").slice(0, 19)}</time></td></tr>`;

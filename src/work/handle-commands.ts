@@ -50,6 +50,7 @@ export async function handleCommands(
     maxBytes: config.limits.maxCommentBytes,
     maxCommands: config.limits.maxCommandsPerComment,
     maxArgLength: config.limits.maxArgLength,
+    maxArgs: config.limits.maxArgsPerCommand,
   });
   const commands = parsed.commands.filter((c) => !config.ignoreVerbs.includes(c.verb));
   const errors = parsed.errors.filter((e) => !config.ignoreVerbs.includes(verbOf(e.raw) ?? ""));

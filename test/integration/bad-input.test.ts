@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { defaultConfigPath } from "../../src/config/load-config.js";
+import { buildPipelineRun } from "../../src/kube/build-pipeline-run.js";
+import { kubeTekton } from "../../src/kube/kube-tekton.js";
 import { issueCommentEvent, sendWebhook } from "../fakes/fake-github.js";
 import { repo, settle, startTestMario, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
 
@@ -68,6 +72,11 @@ describe("webhook intake", () => {
     await expectNothing();
   });
 
+  it("ignores a command GitHub shows inside a quote (right after a quoted line) or a <pre> block, with no reply", async () => {
+    await say("> carol wrote:\n/build image\n\n<pre>\n/build image\n</pre>\n\n* steps\n    ```\n  /build image\n    ```");
+    await expectNothing();
+  });
+
   it("ignores other bots' verbs listed in ignoreVerbs", async () => {
     await say("/assign @alice\n/cc @bob");
     await expectNothing();
@@ -93,7 +102,16 @@ describe("authorization", () => {
     await say("/help", { user: "mallory" });
     const text = await reply(pr);
     expect(text).toContain("| `/build image [tag=<tag>] [context=<context>] [dockerfile=<dockerfile>]` |");
+  });
+
+  it("answers /HELP build (verbs are case-insensitive) with build's own help, every argument included", async () => {
     await say("/HELP build", { user: "mallory" });
+    const text = await reply(pr);
+    expect(text).toContain("**`/build image [tag=<tag>] [context=<context>] [dockerfile=<dockerfile>]`** — Build the pull request's head commit");
+    expect(text).toContain("| argument | required | default | accepted values | meaning |");
+    for (const arg of ["`target (positional)`", "`tag=`", "`context=`", "`dockerfile=`"]) expect(text).toContain(`| ${arg} |`);
+    expect(text).toContain("`pr-{{pr.number}}`");
+    expect(runsFor(pr)).toEqual([]);
   });
 });
 
@@ -107,7 +125,7 @@ describe("malformed commands get a reply with usage, and nothing runs", () => {
     ["a duplicated key", "/build image tag=a tag=b", ["`tag`", "twice"]],
     ["an unknown key", "/build image colour=red", ["unknown argument `colour`; accepted: tag, context, dockerfile"]],
     ["a non-ASCII look-alike in a value", "/build image tag=mаrio", ["is not a valid tag"]],
-    ["a look-alike in a key", "/build image tаg=mario", ["`/build image tаg=mario`"]],
+    ["a look-alike in a key", "/build image tаg=mario", ["`/build image tаg=mario`", "argument key `tаg` contains `а` (U+0430); keys are ASCII letters"]],
   ])("%s", async (_name, body, expected) => {
     await say(body);
     const text = await reply(pr);
@@ -149,5 +167,57 @@ describe("malformed commands get a reply with usage, and nothing runs", () => {
     await settle();
     expect(runsFor(pr)).toHaveLength(1);
     expect(repliesOn(pr).filter((c) => c.body.startsWith("@alice:"))).toHaveLength(1);
+  });
+});
+
+describe("configurable limits", () => {
+  it("refuses a command with more arguments than limits.maxArgsPerCommand, and runs nothing", async () => {
+    const config = readFileSync(defaultConfigPath, "utf8").replace("maxArgsPerCommand: 16", "maxArgsPerCommand: 3");
+    expect(config).toContain("maxArgsPerCommand: 3");
+    const strict = await startTestMario({ config });
+    try {
+      await strict.comment("/build image tag=a context=. dockerfile=Dockerfile");
+      const text = await waitFor(() => strict.github.state.comments(repo, 42).find((c) => c.user.type === "Bot")?.body, "the reply");
+      expect(text).toContain("more than 3 arguments on one line; at most 3 are allowed");
+      await settle();
+      expect(strict.kube.pipelineRuns(ns)).toEqual([]);
+      strict.github.assertNoViolations();
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe("PipelineRuns someone else labelled managed-by=mario", () => {
+  it("are never reported, whatever PR and installation they name; mario's own runs still are", async () => {
+    const pull = t.github.state.pullRequest(repo, pr);
+    const cluster = kubeTekton(t.kube.kubeConfig());
+    const context = {
+      repo: { owner: "octo", name: "demo", fullName: repo, cloneUrl: "https://github.com/octo/demo.git", htmlUrl: "https://github.com/octo/demo" },
+      pr: { number: pr, headSha: pull.head.sha, headRef: pull.head.ref, baseRef: pull.base.ref, baseSha: pull.base.sha },
+      requester: "mallory",
+      command: "build",
+      args: { target: "image", tag: "evil", context: ".", dockerfile: "Dockerfile" },
+    };
+    // What anyone allowed to create PipelineRuns in the namespace can write: mario's labels, without its signature.
+    const forged = buildPipelineRun({ name: "forged-run", verb: "build", pipeline: t.config.commands.build!.pipeline, defaults: t.config.defaults, context, commandLine: "/build image", prUrl: "javascript:alert(1)", installationId: 1, checkName: "mario/build image" });
+    await cluster.createPipelineRun(ns, forged);
+    t.kube.startRun(ns, "forged-run", { tasks: [{ name: "build" }] });
+    t.kube.finishRun(ns, "forged-run", { status: "True", reason: "Succeeded" });
+
+    // mario's own run, created after it: once it is reported, the watcher has seen the forged one too.
+    await say("/build image tag=real");
+    const real = await waitFor(() => runsFor(pr).find((r) => r.metadata.name !== "forged-run"), "mario's run");
+    await waitFor(() => t.github.state.checkRuns(repo, pull.head.sha).length > 0, "mario's check run");
+    // A copy of mario's signed metadata on another run does not verify either (the signature covers the name).
+    await cluster.createPipelineRun(ns, { ...real, metadata: { name: "copied-run", namespace: ns, labels: real.metadata.labels, annotations: real.metadata.annotations } });
+    t.kube.startRun(ns, "copied-run", { tasks: [{ name: "build" }] });
+    t.kube.finishRun(ns, "copied-run", { status: "False", reason: "Failed" });
+    await settle(1000);
+
+    expect(t.github.state.checkRuns(repo, pull.head.sha).map((c) => c.externalId)).toEqual([`${ns}/${real.metadata.name}`]);
+    expect(repliesOn(pr)).toHaveLength(1);
+    expect(real.metadata.annotations["mario.dev/signature"]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const name of ["forged-run", "copied-run"]) expect((await fetch(`${t.mario.url}/runs/${ns}/${name}`)).status).toBe(404);
   });
 });

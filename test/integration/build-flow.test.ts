@@ -25,9 +25,12 @@ describe("/build image tag=mario on a PR", () => {
     expect(run.spec.pipelineRef).toEqual({ name: "mario-build-image" });
     expect(run.spec.params).toEqual(
       expect.arrayContaining([
+        { name: "GIT_URL", value: expect.stringMatching(/^https?:\/\/.+\/octo\/demo\.git$/) },
         { name: "GIT_REVISION", value: pr.head.sha },
         { name: "IMAGE", value: "registry.example.com/octo/demo:mario" },
         { name: "CONTEXT", value: "." },
+        { name: "PR_NUMBER", value: "42" },
+        { name: "BASE_REF", value: pr.base.ref },
       ]),
     );
     expect(run.metadata.labels["mario.dev/pr"]).toBe("42");

@@ -1,7 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { parseConfig, loadConfigFile } from "../../src/config/load-config.js";
 import { buildPipelineRun } from "../../src/kube/build-pipeline-run.js";
 import { labelValue, runName } from "../../src/kube/labels.js";
+import type { PipelineRun } from "../../src/kube/tekton-types.js";
+import { packageRoot } from "../../src/package-root.js";
+import { metaFromPipelineRun } from "../../src/runs/meta-from-pipeline-run.js";
+import { runSignature, runSignatureKey } from "../../src/runs/run-signature.js";
 
 const context = {
   repo: { owner: "octo", name: "demo", fullName: "octo/demo", cloneUrl: "https://github.com/octo/demo.git", htmlUrl: "https://github.com/octo/demo" },
@@ -36,10 +43,20 @@ describe("buildPipelineRun", () => {
       { name: "IMAGE", value: "registry.example.com/octo/demo:mario" },
       { name: "CONTEXT", value: "." },
       { name: "DOCKERFILE", value: "Dockerfile" },
+      { name: "PR_NUMBER", value: "42" },
+      { name: "BASE_REF", value: "main" },
     ]);
     expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: "mario-pipelines" });
     expect(run.spec.timeouts).toEqual({ pipeline: "30m" });
     expect(run.spec.workspaces?.[0]).toMatchObject({ name: "source", volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } });
+  });
+
+  it("passes exactly the params config/tekton/build-image.yaml declares (Tekton refuses undeclared ones)", () => {
+    const pipeline = parse(readFileSync(join(packageRoot, "config", "tekton", "build-image.yaml"), "utf8")) as { spec: { params: { name: string; default?: unknown }[] } };
+    const declared = pipeline.spec.params.map((p) => p.name).sort();
+    const passed = Object.keys(loadConfigFile().commands.build!.pipeline.params).sort();
+    expect(passed).toEqual(declared);
+    expect(declared).toEqual(expect.arrayContaining(["GIT_URL", "GIT_REVISION", "PR_NUMBER", "BASE_REF"]));
   });
 
   it("renders resolver params and per-command namespace and service account", () => {
@@ -87,15 +104,55 @@ describe("names and labels", () => {
 });
 
 describe("rebuilding a run record from its PipelineRun", () => {
-  it("brings a job run back as a job run (reported by its check run, without a PR comment)", async () => {
-    const { metaFromPipelineRun } = await import("../../src/runs/meta-from-pipeline-run.js");
-    const config = loadConfigFile();
-    const base = { verb: "nightly", pipeline: config.commands.build!.pipeline, defaults: config.defaults, context, commandLine: "job nightly", prUrl: "", installationId: 3, checkName: "mario/nightly" };
-    const job = buildPipelineRun({ ...base, name: "mario-nightly-0-abc", job: { kind: "periodic", name: "nightly", branch: "main" } });
-    expect(metaFromPipelineRun({ ...job, metadata: { ...job.metadata, namespace: "mario" } })).toMatchObject({ kind: "periodic", job: "nightly", branch: "main", checkName: "mario/nightly", installationId: 3, rebuilt: true });
-    const command = buildPipelineRun({ ...base, name: "mario-build-42-abc", verb: "build" });
-    const meta = metaFromPipelineRun({ ...command, metadata: { ...command.metadata, namespace: "mario" } });
+  const config = loadConfigFile();
+  const base = { verb: "nightly", pipeline: config.commands.build!.pipeline, defaults: config.defaults, context, commandLine: "job nightly", prUrl: "https://github.com/octo/demo/pull/42", installationId: 3, checkName: "mario/nightly" };
+  const signature = runSignature(runSignatureKey("k".repeat(64)));
+  const signed = (run: PipelineRun) => signature.sign({ ...run, metadata: { ...run.metadata, namespace: "mario" } });
+  const build = signed(buildPipelineRun({ ...base, name: "mario-build-42-abc", verb: "build" }));
+
+  it("brings a job run back as a job run (reported by its check run, without a PR comment)", () => {
+    const job = signed(buildPipelineRun({ ...base, name: "mario-nightly-0-abc", job: { kind: "periodic", name: "nightly", branch: "main" } }));
+    expect(metaFromPipelineRun(job, signature)).toMatchObject({ kind: "periodic", job: "nightly", branch: "main", checkName: "mario/nightly", installationId: 3, rebuilt: true });
+    const meta = metaFromPipelineRun(build, signature);
     expect(meta?.kind).toBeUndefined();
     expect(meta?.verb).toBe("build");
+    expect(meta?.prUrl).toBe("https://github.com/octo/demo/pull/42");
+  });
+
+  const annotate = (run: PipelineRun, key: string, value: string | undefined): PipelineRun => {
+    const annotations = { ...run.metadata.annotations };
+    if (value === undefined) delete annotations[key];
+    else annotations[key] = value;
+    return { ...run, metadata: { ...run.metadata, annotations } };
+  };
+  const relabel = (run: PipelineRun, key: string, value: string): PipelineRun => ({ ...run, metadata: { ...run.metadata, labels: { ...run.metadata.labels, [key]: value } } });
+
+  it.each<[string, (run: PipelineRun) => PipelineRun]>([
+    ["has no signature (someone else labelled it managed-by=mario)", (r) => annotate(r, "mario.dev/signature", undefined)],
+    ["names another installation", (r) => annotate(r, "mario.dev/installation-id", "99")],
+    ["names another repository", (r) => annotate(r, "mario.dev/repo", "victim/repo")],
+    ["points at another PR", (r) => relabel(r, "mario.dev/pr", "7")],
+    ["points at another commit", (r) => relabel(r, "mario.dev/head-sha", "c".repeat(40))],
+    ["claims another requester", (r) => annotate(r, "mario.dev/requester", "admin")],
+    ["carries another run's signature", (r) => ({ ...r, metadata: { ...r.metadata, name: "mario-build-42-forged" } })],
+    ["moved to another namespace", (r) => ({ ...r, metadata: { ...r.metadata, namespace: "other" } })],
+    ["was signed with another key", (r) => runSignature("another key").sign(r)],
+  ])("ignores a run that %s", (_name, tamper) => {
+    expect(metaFromPipelineRun(build, signature)).toBeDefined();
+    expect(metaFromPipelineRun(tamper(build), signature)).toBeUndefined();
+  });
+
+  it("logs a run that does not verify once, however often the watch shows it", () => {
+    const warnings: object[] = [];
+    const logged = runSignature(runSignatureKey("k".repeat(64)), { warn: (o) => warnings.push(o) });
+    const forged = annotate(build, "mario.dev/installation-id", "99");
+    for (let i = 0; i < 3; i++) expect(logged.verify(forged)).toBe(false);
+    expect(logged.verify(build)).toBe(true);
+    expect(warnings).toEqual([{ run: "mario/mario-build-42-abc" }]);
+  });
+
+  it("keeps only http(s) PR links", () => {
+    const scripted = signature.sign(annotate(build, "mario.dev/pr-url", "javascript:alert(document.cookie)"));
+    expect(metaFromPipelineRun(scripted, signature)?.prUrl).toBe("");
   });
 });
