@@ -24,6 +24,7 @@ export function pullRequestEvent(github: FakeGitHub, repo: string, number: numbe
     merged: pr.merged,
     user: user(pr.user.login),
     labels: pr.labels.map((l) => ({ id: 1, node_id: "l", url: "", name: l, color: "ededed", default: false, description: null })),
+    updated_at: pr.updatedAt,
     head: { ...event.pull_request.head, sha: pr.head.sha, ref: pr.head.ref, repo: event.repository },
     base: { ...event.pull_request.base, sha: pr.base.sha, ref: pr.base.ref, repo: event.repository },
   });

@@ -71,6 +71,7 @@ export async function startSandboxPage(opts: SandboxPageOptions, port = 0): Prom
           const add = (form.get("op") ?? url.searchParams.get("op")) !== "remove";
           github.state.addLabel(repo, label);
           record.labels = add ? [...new Set([...record.labels, label])] : record.labels.filter((l) => l !== label);
+          record.updatedAt = github.state.now(); // as GitHub does: the payload's updated_at orders the PR's events
           await deliver("pull_request", pullRequestEvent(github, repo, n, add ? "labeled" : "unlabeled", user, { label: { name: label, color: "ededed" } }));
           remember(n, user, `${add ? "added" : "removed"} the label ${label}`);
         } else if (url.pathname === "/slash" && opts.slash) {

@@ -49,7 +49,9 @@ if ARGV[2] ~= "" and redis.call("get", KEYS[2]) ~= ARGV[2] then return 0 end
 redis.call("set", KEYS[1], ARGV[1])
 return 1`;
 
-// A payload older than the one stored (updated_at) is stale; a merged PR never comes back.
+// A payload older than the one stored (updated_at) is stale; a merged PR never comes back. GitHub's updated_at has
+// whole seconds: two events of one second (labels added together) cannot be ordered by it, so a tie that changes
+// the PR puts it in doubt (KEYS[4]) and the next sync reads it from GitHub.
 const putPrScript = `
 if redis.call("zscore", KEYS[3], ARGV[1]) then
   redis.call("hdel", KEYS[1], ARGV[1])
@@ -58,6 +60,7 @@ end
 if ARGV[3] ~= "" then
   local seen = redis.call("hget", KEYS[2], ARGV[1])
   if seen and seen > ARGV[3] then return 0 end
+  if seen == ARGV[3] and redis.call("hget", KEYS[1], ARGV[1]) ~= ARGV[2] then redis.call("sadd", KEYS[4], ARGV[1]) end
   redis.call("hset", KEYS[2], ARGV[1], ARGV[3])
 end
 if ARGV[2] == "" then redis.call("hdel", KEYS[1], ARGV[1]) else redis.call("hset", KEYS[1], ARGV[1], ARGV[2]) end
@@ -97,7 +100,7 @@ return 1`;
 
 type PoolRedis = Redis & {
   marioPoolSave(key: string, fenceKey: string, json: string, token: string): Promise<number>;
-  marioPoolPutPr(prs: string, seen: string, merged: string, n: string, json: string, at: string): Promise<number>;
+  marioPoolPutPr(prs: string, seen: string, merged: string, doubt: string, n: string, json: string, at: string): Promise<number>;
   marioPoolReplace(prs: string, seen: string, base: string, merged: string, ...args: string[]): Promise<number>;
   marioPoolSetBase(base: string, sha: string, expected: string): Promise<number>;
 };
@@ -105,7 +108,7 @@ type PoolRedis = Redis & {
 function withScripts(redis: Redis): PoolRedis {
   if (!("marioPoolSave" in redis)) {
     redis.defineCommand("marioPoolSave", { numberOfKeys: 2, lua: saveScript });
-    redis.defineCommand("marioPoolPutPr", { numberOfKeys: 3, lua: putPrScript });
+    redis.defineCommand("marioPoolPutPr", { numberOfKeys: 4, lua: putPrScript });
     redis.defineCommand("marioPoolReplace", { numberOfKeys: 4, lua: replaceScript });
     redis.defineCommand("marioPoolSetBase", { numberOfKeys: 1, lua: setBaseScript });
   }
@@ -119,7 +122,7 @@ export function poolStore(redis: Redis, prefix: string) {
   const ctxKey = (owner: string, repo: string, sha: string) => k("ctx", `${owner}/${repo}`, sha);
   const keys = (pool: PoolKey) => {
     const id = poolId(pool);
-    return { state: k("pool", id), base: k("head", id), prs: k("prs", id), seen: k("prs-seen", id), merged: k("merged", id), refused: k("refused", id) };
+    return { state: k("pool", id), base: k("head", id), prs: k("prs", id), seen: k("prs-seen", id), doubt: k("prs-doubt", id), merged: k("merged", id), refused: k("refused", id) };
   };
   /** Expired merged markers are dropped on every write, so the set stays small. */
   const pruneMerged = (key: string) => redis.zremrangebyscore(key, "-inf", Date.now() - mergedTtlMs);
@@ -218,7 +221,22 @@ export function poolStore(redis: Redis, prefix: string) {
     async putPr(pool: PoolKey, pr: PullRequestInfo): Promise<boolean> {
       const ks = keys(pool);
       const json = pr.state === "open" && !pr.merged ? JSON.stringify(pr) : "";
-      return (await r.marioPoolPutPr(ks.prs, ks.seen, ks.merged, String(pr.number), json, pr.updatedAt ?? "")) === 1;
+      return (await r.marioPoolPutPr(ks.prs, ks.seen, ks.merged, ks.doubt, String(pr.number), json, pr.updatedAt ?? "")) === 1;
+    },
+    /** The PRs whose last two payloads could not be ordered (see putPrScript), forgotten as they are taken. */
+    async takeDoubtful(pool: PoolKey): Promise<number[]> {
+      const key = keys(pool).doubt;
+      const [[, members]] = (await redis.multi().smembers(key).del(key).exec()) as [[unknown, string[]], unknown];
+      return members.map(Number);
+    },
+    /** A PR as GitHub answers it right now: newer than any payload, whatever their updated_at. */
+    async putFreshPr(pool: PoolKey, pr: PullRequestInfo): Promise<void> {
+      const ks = keys(pool);
+      const m = redis.multi();
+      if (pr.state === "open" && !pr.merged) m.hset(ks.prs, String(pr.number), JSON.stringify(pr));
+      else m.hdel(ks.prs, String(pr.number));
+      if (pr.updatedAt) m.hset(ks.seen, String(pr.number), pr.updatedAt);
+      await m.exec();
     },
     async removePr(pool: PoolKey, number: number): Promise<void> {
       await redis.hdel(keys(pool).prs, String(number));

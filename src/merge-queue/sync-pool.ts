@@ -68,7 +68,16 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
     if (!read) return { acted: false };
     await store.replaceSnapshot(pool, read, await gh.listOpenPullRequests(repo, pool.branch));
     snapshot = (await store.snapshot(pool))!;
-  } else if (snapshot.base.stale) {
+  } else {
+    // PRs whose events of one second could not be ordered: GitHub says which state is the last.
+    const doubtful = await store.takeDoubtful(pool);
+    for (const number of doubtful) {
+      const fresh = await gh.getPullRequest(repo, number);
+      if (fresh) await store.putFreshPr(pool, fresh);
+    }
+    if (doubtful.length) snapshot = { ...(await store.snapshot(pool))!, base: snapshot.base };
+  }
+  if (snapshot.base.stale) {
     const read = await gh.getBranch(repo, pool.branch);
     if (!read) return { acted: false };
     await store.setBase(pool, read.sha);

@@ -53,6 +53,27 @@ describe("the merge queue with late, lost or out-of-order webhooks", () => {
     t.github.assertNoViolations();
   });
 
+  it("two payloads of the same second handled in the wrong order: GitHub is asked which is the last", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const ci = fakeCi(t, () => false);
+    const pr = t.github.state.addPullRequest(repo, { number: 1, user: "carol", title: "Change 1", labels: [], base: { sha: t.github.state.git.branch(repo, "main")!, ref: "main" } });
+    pr.updatedAt = "2030-01-01T00:00:00Z";
+    await sendPullRequest(t, 1, "opened"); // the pool is known from here on: later events update its snapshot
+    await waitFor(() => queueStatus(t!, 1)?.description === "Needs lgtm, approved labels", "#1 waiting for labels");
+    // lgtm and approved were added within one second: both payloads carry the same updated_at (whole seconds).
+    pr.updatedAt = "2030-01-01T00:00:07Z";
+    pr.labels.push("lgtm");
+    const lgtmOnly = pullRequestPayload(t, 1, "labeled");
+    pr.labels.push("approved");
+    await sendPullRequest(t, 1, "labeled");
+    await send(t, "pull_request", lgtmOnly); // the older one, handled last
+    await settle(300);
+    await sendStatus(t, pr.head.sha, "success"); // CI passes once both were handled
+    await waitFor(() => merged(1), "#1 merged without waiting for a reconcile (reconcileMinutes: 0)");
+    ci.stop();
+    t.github.assertNoViolations();
+  });
+
   it("the reconcile loop repairs a lost webhook", async () => {
     t = await startTestMario({ config: queueConfig().replace("reconcileMinutes: 0", "reconcileMinutes: 0.01") });
     const ci = fakeCi(t, () => false);

@@ -29,6 +29,7 @@ const needs: Record<string, [string, "read" | "write"] | "app JWT"> = {
   "git.updateRef": ["contents", "write"],
   "git.deleteRef": ["contents", "write"],
   "git.getCommit": ["contents", "read"],
+  "git.listMatchingRefs": ["contents", "read"], // the reconcile finds staging branches no run owns
   "issues.createComment": ["issues", "write"],
   "issues.updateComment": ["issues", "write"],
   "issues.listComments": ["issues", "read"],
