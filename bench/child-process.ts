@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { basename, join } from "node:path";
 
 /** Starts `node <file>` (a .ts file through tsx) and resolves once it prints a line matching `ready`. */
 export function startChild(file: string, env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<{ child: ChildProcess; match: RegExpExecArray; stop(): Promise<void> }> {
@@ -17,6 +19,12 @@ export function startChild(file: string, env: Record<string, string>, ready: Reg
         child.stdout!.off("data", onData);
         child.stderr!.off("data", onData);
         output = "";
+        // BENCH_LOG_DIR keeps each process's log lines (for looking into a slow run); otherwise they are dropped.
+        if (process.env.BENCH_LOG_DIR) {
+          const log = createWriteStream(join(process.env.BENCH_LOG_DIR, `${basename(file)}-${child.pid}.log`));
+          child.stdout!.pipe(log);
+          child.stderr!.pipe(log);
+        }
         resolve({
           child,
           match,

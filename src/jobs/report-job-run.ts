@@ -11,7 +11,7 @@ import { renderCheckRun, runLogUrl, stateView } from "../runs/render-run-report.
 export async function reportAnyRun(deps: ReportDeps, namespace: string, name: string): Promise<void> {
   const kind = (await deps.store.get(namespace, name))?.meta.kind ?? "command";
   if (kind === "command") return reportRun(deps, namespace, name);
-  await deps.lock.withLock(`report:${namespace}/${name}`, async () => {
+  await deps.lock.coalesce(`report:${namespace}/${name}`, async () => {
     const run = await deps.store.get(namespace, name);
     if (!run || deps.hold?.(run)) return;
     const gh = await deps.github(run.meta.installationId);

@@ -37,7 +37,7 @@ export async function upsertCheckRun(deps: Pick<ReportDeps, "store">, gh: GitHub
  * when what they show changed, and sends nothing otherwise. Serialized per run, so two replicas never create two.
  */
 export async function reportRun(deps: ReportDeps, namespace: string, name: string): Promise<void> {
-  await deps.lock.withLock(`report:${namespace}/${name}`, async () => {
+  await deps.lock.coalesce(`report:${namespace}/${name}`, async () => {
     const run = await deps.store.get(namespace, name);
     if (!run || deps.hold?.(run)) return;
     const gh = await deps.github(run.meta.installationId);

@@ -27,7 +27,7 @@ const channelGone = ["channel_not_found", "not_in_channel", "is_archived", "rest
  * final state because the retry renders the run as it is then. Serialized per run.
  */
 export async function updateRunMessages(deps: RunMessageDeps, namespace: string, name: string): Promise<void> {
-  await deps.lock.withLock(`slack:${namespace}/${name}`, async () => {
+  await deps.lock.coalesce(`slack:${namespace}/${name}`, async () => {
     const run = await deps.store.get(namespace, name);
     if (!run?.slack) return;
     let retry: unknown;

@@ -12,16 +12,70 @@ export class LockBusyError extends Error {
 
 export interface Lock {
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * For work that brings something up to date with what is stored (a report, a message): runs `fn` under the
+   * lock, or, when another worker holds it, leaves a note that makes the holder run `fn` once more before it lets
+   * go. Nobody waits or retries, and the latest state is always handled by someone.
+   */
+  coalesce(name: string, fn: () => Promise<void>): Promise<void>;
 }
 
 const release = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+// Take the lock, or leave a note for its holder (atomically: a note is never left after the holder looked).
+const acquireOrNote = `
+if redis.call("set", KEYS[1], ARGV[1], "PX", ARGV[2], "NX") then return 1 end
+redis.call("set", KEYS[2], "1", "PX", ARGV[2])
+return 0`;
+// The holder is done: run again if a note came meanwhile (keeping the lock), else let go.
+const finishOrAgain = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call("del", KEYS[2]) == 1 then
+  redis.call("pexpire", KEYS[1], ARGV[2])
+  return 1
+end
+redis.call("del", KEYS[1])
+return 0`;
+/** A holder handles at most this many notes in a row before it hands the rest back to the queue. */
+const maxRounds = 20;
+
+type LockRedis = Redis & {
+  marioReleaseLock(key: string, token: string): Promise<number>;
+  marioAcquireOrNote(key: string, note: string, token: string, ttlMs: number): Promise<number>;
+  marioFinishOrAgain(key: string, note: string, token: string, ttlMs: number): Promise<number>;
+};
 
 /** A short Redis lock (SET NX PX, released only by its owner). The TTL bounds the damage of a crashed holder. */
 export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
-  // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every release.
-  if (!("marioReleaseLock" in redis)) redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
-  const releaseLock = (key: string, token: string) => (redis as unknown as { marioReleaseLock(k: string, t: string): Promise<number> }).marioReleaseLock(key, token);
+  // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every call.
+  if (!("marioReleaseLock" in redis)) {
+    redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
+    redis.defineCommand("marioAcquireOrNote", { numberOfKeys: 2, lua: acquireOrNote });
+    redis.defineCommand("marioFinishOrAgain", { numberOfKeys: 2, lua: finishOrAgain });
+  }
+  const r = redis as LockRedis;
+  const releaseLock = (key: string, token: string) => r.marioReleaseLock(key, token);
   return {
+    async coalesce(name, fn) {
+      const key = `${prefix}lock:${name}`;
+      const note = `${key}:again`;
+      const token = randomUUID();
+      if ((await r.marioAcquireOrNote(key, note, token, ttlMs)) !== 1) return; // the holder runs fn again for us
+      for (let round = 1; ; round++) {
+        try {
+          await fn();
+        } catch (error) {
+          await releaseLock(key, token);
+          throw error;
+        }
+        if (round >= maxRounds) {
+          await releaseLock(key, token);
+          // Notes keep coming: the queue retries the rest (a note left behind is taken by the next caller).
+          if (await redis.exists(note)) throw new LockBusyError(name);
+          return;
+        }
+        if ((await r.marioFinishOrAgain(key, note, token, ttlMs)) !== 1) return;
+      }
+    },
     async withLock(name, fn) {
       const key = `${prefix}lock:${name}`;
       const token = randomUUID();
