@@ -238,6 +238,12 @@ for (const workers of workerCounts) {
   const rss = { web: rssMb(web.child.pid!), worker: Math.max(...pool.map((p) => rssMb(p.child.pid!))) };
   await Promise.all([web.stop(), ...pool.map((p) => p.stop())]);
   await deletePrefix(redis, prefix);
+  // The next phase starts as a fresh deployment would: no PipelineRuns, comments or check runs of this one. Left
+  // behind, they would meet a Redis that knows nothing of them (a new prefix), and the next phase would measure
+  // mario rebuilding thousands of lost records instead of serving commands.
+  for (const run of kube.pipelineRuns()) kube.deletePipelineRun(run.metadata.namespace, run.metadata.name);
+  github.state.commentsById.clear();
+  github.state.checkRunsById.clear();
   const r: Result = {
     workers,
     max,
