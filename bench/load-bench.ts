@@ -26,6 +26,7 @@ import { Redis } from "ioredis";
 import { parse, stringify } from "yaml";
 import { packageRoot } from "../src/package-root.js";
 import { createRunStore } from "../src/runs/run-store.js";
+import { queueName } from "../src/work/work-queue.js";
 import { issueCommentEvent, sendWebhook, startFakeGitHub } from "../test/fakes/fake-github.js";
 import { startFakeKube } from "../test/fakes/fake-kube.js";
 import { startFakeSlack } from "../test/fakes/fake-slack.js";
@@ -107,6 +108,16 @@ const baseEnv = (prefix: string, role: string) => ({
 });
 const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"mario is listening"/;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+
+/** Waits (bounded) until the work queue has no job waiting, running or delayed. */
+async function drained(prefix: string) {
+  const q = `${prefix}:${queueName}`;
+  for (let i = 0; i < 600; i++) {
+    const [wait, active, delayed, prioritized] = await Promise.all([redis.llen(`${q}:wait`), redis.llen(`${q}:active`), redis.zcard(`${q}:delayed`), redis.zcard(`${q}:prioritized`)]);
+    if (wait + active + delayed + prioritized === 0) return;
+    await sleep(500);
+  }
+}
 
 async function deletePrefix(redis: Redis, prefix: string) {
   for (let cursor = "0", i = 0; i < 100_000; i++) {
@@ -226,7 +237,10 @@ for (const workers of workerCounts) {
   const [t10, t90] = [percentile(times, 10), percentile(times, 90)];
   const window = Math.floor(times.length * 0.9) - Math.floor(times.length * 0.1);
   const max = t90 > t10 ? window / ((t90 - t10) / 1000) : NaN;
-  await sleep(1000); // let the workers go idle before measuring latency
+  // Let the workers go idle before measuring latency: the saturation left reports (check runs, comments) queued
+  // behind the effects it waited for, and the latency phase must not wait behind them.
+  await drained(prefix);
+  await sleep(1000);
 
   // 2. Latency below saturation: the same rate for every worker count (half of what one worker sustained).
   latencyRate ??= Math.max(1, Math.round((max / 0.8) * 0.5)); // webhooks/s: 8 in 10 of them are commands

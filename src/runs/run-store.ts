@@ -73,7 +73,8 @@ export function createRunStore(redis: Redis, prefix: string) {
       const next = JSON.stringify(status);
       const nextTasks = tasks ? JSON.stringify(tasks) : undefined;
       const [prev, prevTasks] = await redis.hmget(k, "status", "tasks");
-      if (prev === next && (nextTasks === undefined || prevTasks === nextTasks)) return false;
+      // A record without tasks yet has none: an event that brings an empty list changes nothing.
+      if (prev === next && (nextTasks === undefined || (prevTasks ?? "[]") === nextTasks)) return false;
       const multi = redis.multi().hset(k, { status: next, ...(nextTasks ? { tasks: nextTasks } : {}) });
       if (finishedStates.has(status.state)) multi.srem(unfinishedIndex(namespace), name);
       else multi.sadd(unfinishedIndex(namespace), name);
