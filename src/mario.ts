@@ -126,6 +126,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     return id;
   };
   // Jobs, their commands, the concurrency queue, log archives and links, pruning, periodic jobs (src/jobs).
+  // Slack and the merge queue are started below, after the lifecycle they use: what they add to it comes late.
+  const late: { notify?: Notify; afterReport?: (namespace: string, name: string) => Promise<void> } = {};
   const lifecycle = createLifecycle({
     config,
     redis,
@@ -142,6 +144,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     permission,
     queueReport: (namespace, name, version) => queue.add("report", { namespace, name }, `${namespace}/${name}@${version}`),
     installationFor,
+    afterReport: async (namespace, name) => late.afterReport?.(namespace, name),
     log,
   });
   // The merge queue's staging commits run the pool's required jobs (src/merge-queue/staging-jobs.ts).
@@ -159,8 +162,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     cancelRun: lifecycle.commands.jobs.cancelRun,
   });
   // Reviews (/lgtm, /approve, /hold) and the merge queue (src/review, src/merge-queue).
-  // What the queue did reaches /metrics and subscribed Slack channels (Slack is started below, hence `late`).
-  const late: { notify?: Notify } = {};
+  // What the queue did reaches /metrics and subscribed Slack channels (through `late`).
   const mergeQueue = createMergeQueue({
     redis,
     prefix,
@@ -222,6 +224,12 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     queueReader: config.mergeQueue.enabled ? mergeQueueReader(poolStore(redis, prefix)) : undefined,
   });
   late.notify = slack.notify;
+  late.afterReport = async (namespace, name) => {
+    await slack.afterReport(namespace, name);
+    // A job run's result reaches the queue as soon as it is reported (its check_run webhook says the same).
+    const result = await staging.resultOf(namespace, name);
+    if (result) await mergeQueue.handleEvent(result);
+  };
 
   // One handler per job name; features add theirs here.
   const jobs: JobHandlers = {
@@ -231,11 +239,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     },
     report: async ({ namespace, name }, attempt) => {
       // Archives logs, derives the (masked) failure summary, reports, frees the concurrency slot, prunes.
+      // (Slack and the merge queue hear of it through afterReport, below.)
       await lifecycle.onRunChanged(namespace, name, attempt);
-      await slack.afterReport(namespace, name);
-      // A job run's result reaches the queue as soon as it is reported (its check_run webhook says the same).
-      const result = await staging.resultOf(namespace, name);
-      if (result) await mergeQueue.handleEvent(result);
     },
     ...slack.jobs,
     ...lifecycle.jobs,

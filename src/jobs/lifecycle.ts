@@ -46,6 +46,8 @@ export interface LifecycleDeps {
   /** Queues a report of a run (the `report` job); `version` de-duplicates. */
   queueReport(namespace: string, name: string, version: string): Promise<void>;
   installationFor(repo: RepoRef): Promise<number>;
+  /** Called after every report of a run, wherever it came from (Slack messages and notifications, the merge queue). */
+  afterReport?(namespace: string, name: string): Promise<void>;
   log: { warn(o: object, m: string): void; info(o: object, m: string): void };
 }
 
@@ -73,13 +75,18 @@ export function createLifecycle(deps: LifecycleDeps) {
   // A failed task is reported with its summary: the report job of the run's last change writes it, then reports.
   const hold = (run: RunRecord) => awaitsSummary(run) && run.tasks.some((t) => t.state === "failed");
   const reportDeps = { store, github: deps.github, publicUrl: deps.publicUrl, lock: deps.lock, hold };
-  /** Reports a run where it belongs; a run that ended gives its concurrency slot back. */
+  /**
+   * Reports a run where it belongs; a run that ended gives its concurrency slot back. Every report goes through
+   * here — the report job's, and those of the code that creates or cancels runs (a periodic run that could not be
+   * created has no other) — so what follows a report (afterReport) never misses one.
+   */
   const report = async (namespace: string, name: string) => {
     await reportAnyRun(reportDeps, namespace, name);
     if (runQueue) {
       const record = await store.get(namespace, name);
       if (record && finishedStates.has(record.status.state)) await runQueue.release(namespace, name);
     }
+    await deps.afterReport?.(namespace, name);
   };
   const isPublic = repoIsPublic({ redis: deps.redis, prefix: deps.prefix, github: deps.github });
   const startExtras: Pick<StartRunDeps, "concurrency" | "logLinks" | "isPrivate"> = {

@@ -154,10 +154,6 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
   }
   const status = pipelineRunStatus(run);
   if (finishedStates.has(record.status.state) && record.status.state === status.state && record.tasks.length > 0) return;
-  const waiting = status.state === "queued" || status.state === "pending";
-  const tasks = waiting ? [] : taskStatuses(await deps.tekton.listTaskRuns(namespace, name));
-  // A run its creator has just created: the creator records and reports it as soon as the create returns (and a
-  // creator that died is retried and does it then), so the watcher's report would only repeat it.
-  const creatorReports = waiting && beforeCreation.has(record.status.state);
-  if ((await deps.store.setStatus(namespace, name, status, tasks)) && !creatorReports) await deps.onChange(namespace, name, version);
+  const tasks = status.state === "queued" || status.state === "pending" ? [] : taskStatuses(await deps.tekton.listTaskRuns(namespace, name));
+  if (await deps.store.setStatus(namespace, name, status, tasks)) await deps.onChange(namespace, name, version);
 }

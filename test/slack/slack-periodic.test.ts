@@ -39,6 +39,21 @@ ${nightly}`,
     expect(text).toContain(run.metadata.name);
   });
 
+  it("tells the failures channel when a nightly run could not even be created (the cluster refused it)", async () => {
+    s = await startSlackMario({
+      config: `${slackSection}  channels:
+    - channel: ${channel}
+      subscribe: [{ repo: ${repo}, events: [failures] }]
+${nightly}`,
+    });
+    // 422: the cluster rejects the PipelineRun (say, an admission webhook); nothing is retried, nothing runs.
+    s.t.kube.failNext({ method: "POST", path: /pipelineruns$/ }, { status: 422 }, 1);
+    const posted = await waitFor(() => s!.slack.messages(channel).find((m) => `${m.text ?? ""}${m.blocks ? blockText(m.blocks as never[]) : ""}`.includes("nightly")), "the notification", 15_000);
+    const text = `${posted.text ?? ""}${posted.blocks ? blockText(posted.blocks as never[]) : ""}`;
+    expect(text).toContain("Periodic job");
+    expect(text).toMatch(/could not start|Could not start/i);
+  });
+
   it("mirrors a periodic run to an `all` channel on its branch; Retry runs the job again on the branch's current head, by the trust rule", async () => {
     s = await startSlackMario({ config: `${slackSection}  channels:
     - channel: ${channel}
