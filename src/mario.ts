@@ -9,6 +9,7 @@ import { createCommandRegistry } from "./commands/command-registry.js";
 import type { MarioConfig } from "./config/config-schema.js";
 import type { GitHubForInstallation, GitHubPort } from "./github/github-port.js";
 import { octokitGitHub } from "./github/octokit-github.js";
+import { conditionalGets } from "./github/conditional-gets.js";
 import { guardRateLimits } from "./github/rate-limit-guard.js";
 import { kubeTekton } from "./kube/kube-tekton.js";
 import type { TektonPort } from "./kube/tekton-port.js";
@@ -104,6 +105,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
       if (clients.size >= 1000) clients.delete(clients.keys().next().value!);
       client = probot.auth(installationId).then((octokit) => {
         observeRateLimitRemaining(octokit, installationId, metrics);
+        conditionalGets(octokit, redis, `${prefix}github-etag:${installationId}:`);
         return observeGitHub(guardRateLimits(octokitGitHub(octokit), redis, `${prefix}github-paused:${installationId}`), metrics);
       });
       client.catch(() => clients.delete(installationId));

@@ -10,7 +10,7 @@
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { docUrl, loadGitHubSpec, matchRoute, validateRequest, validateResponse } from "./github-openapi.js";
 import { githubRoutes, GitHubError, type RouteContext, type RouteHandler, type RouteResult } from "./github-routes.js";
 import { FakeGitHubState } from "./github-state.js";
@@ -185,18 +185,18 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
     requests.push(record);
     const label = `${method} ${path}`;
 
+    const rateHeaders = () => ({
+      "x-ratelimit-limit": String(rate.limit),
+      "x-ratelimit-remaining": String(Math.max(0, rate.limit - rate.used)),
+      "x-ratelimit-reset": String(rate.reset),
+      "x-ratelimit-used": String(rate.used),
+      "x-ratelimit-resource": "core",
+    });
     const reply = async (status: number, payload: unknown, extraHeaders: Record<string, string> = {}, delayMs = 0) => {
       record.status = status;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (headers.authorization) rate.used += 1;
-      send(res, status, payload, {
-        "x-ratelimit-limit": String(rate.limit),
-        "x-ratelimit-remaining": String(Math.max(0, rate.limit - rate.used)),
-        "x-ratelimit-reset": String(rate.reset),
-        "x-ratelimit-used": String(rate.used),
-        "x-ratelimit-resource": "core",
-        ...extraHeaders,
-      });
+      send(res, status, payload, { ...rateHeaders(), ...extraHeaders });
     };
     const error = (status: number, message: string, operationDoc = "https://docs.github.com/rest", extra: Record<string, unknown> = {}) =>
       reply(status, { message, ...extra, documentation_url: operationDoc, status: String(status) });
@@ -298,6 +298,16 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
       if (problems.length > 0) {
         violations.push(`${where}: the fake's own ${result.status} response does not match GitHub's schema:\n    - ${problems.join("\n    - ")}`);
       }
+    }
+    // Conditional requests, as GitHub answers them: a GET's 200 carries an ETag of its body; the same GET with
+    // If-None-Match of that ETag gets 304 Not Modified with no body, which does not count against the rate limit.
+    if (method === "GET" && result.status === 200) {
+      const etag = `W/"${createHash("sha1").update(JSON.stringify(result.body ?? null)).digest("hex")}"`;
+      if (headers["if-none-match"] === etag) {
+        record.status = 304;
+        return send(res, 304, undefined, { ...rateHeaders(), etag });
+      }
+      return reply(result.status, result.body, { ...result.headers, etag });
     }
     return reply(result.status, result.body, result.headers);
   }
