@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defaultParseLimits } from "../../src/commands/command-types.js";
 import type { ParseResult } from "../../src/commands/command-types.js";
 import { parseCommands } from "../../src/commands/parse-commands.js";
+import { bestParseMs, parseBoundMs } from "./parse-time.js";
 
 /** Pieces that steer random text towards the grammar's edges. */
 const fragment = fc.oneof(
@@ -66,16 +67,7 @@ describe("parseCommands fuzz", () => {
       fc.property(messyText, (input) => {
         const result = parseCommands(input);
         checkShape(input, result);
-        // Generous: 20 ms per KiB plus a floor for timer resolution. A run over the bound is timed
-        // again twice: a GC pause or a busy CI machine does not repeat, a slow path does.
-        const bound = 10 + (20 * Buffer.byteLength(input)) / 1024;
-        let best = Infinity;
-        for (let attempt = 0; attempt < 3 && best >= bound; attempt++) {
-          const start = performance.now();
-          parseCommands(input);
-          best = Math.min(best, performance.now() - start);
-        }
-        expect(best).toBeLessThan(bound);
+        expect(bestParseMs(input)).toBeLessThan(parseBoundMs(input));
       }),
       { numRuns: 300 },
     );

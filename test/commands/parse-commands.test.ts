@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCommands } from "../../src/commands/parse-commands.js";
+import { bestParseMs, parseBoundMs } from "./parse-time.js";
 import type { ParseResult } from "../../src/commands/command-types.js";
 
 interface ExpectedCommand {
@@ -464,16 +465,12 @@ describe("parseCommands", () => {
       ["spaces", " ".repeat(65_000) + "/x"],
       ["indent then slash", "   /aaaaaaaaaaa\u200b\n".repeat(3_000)],
     ];
-    it.each(adversarial)("parses 64 KiB of %s in well under 50 ms", (_name, input) => {
+    // Time in linear bounds (parse-time.ts): what these inputs would expose is a quadratic or backtracking path,
+    // which takes seconds on 64 KiB; how fast the parser is belongs to `npm run bench`.
+    it.each(adversarial)("parses 64 KiB of %s within the parser's time bound", (_name, input) => {
       expect(Buffer.byteLength(input)).toBeLessThanOrEqual(64 * 1024);
       parseCommands(input); // warm up the JIT so that one cold run does not decide
-      let best = Infinity;
-      for (let i = 0; i < 3; i++) {
-        const start = performance.now();
-        parseCommands(input);
-        best = Math.min(best, performance.now() - start);
-      }
-      expect(best).toBeLessThan(50);
+      expect(bestParseMs(input)).toBeLessThan(parseBoundMs(input));
     });
   });
 });
