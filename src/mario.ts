@@ -161,6 +161,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     publicUrl: settings.publicUrl,
     installationFor,
     enqueue: (request, id) => queue.add("staging-jobs", request, id),
+    enqueueCancel: (request, id) => queue.add("staging-cancel", request, id),
     cancelRun: lifecycle.commands.jobs.cancelRun,
   });
   // Reviews (/lgtm, /approve, /hold) and the merge queue (src/review, src/merge-queue).
@@ -248,6 +249,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     ...lifecycle.jobs,
     "merge-queue-event": (event) => mergeQueue.handleEvent(event),
     "staging-jobs": (request, attempt) => staging.startJobs(request, attempt),
+    "staging-cancel": (request) => staging.cancelJobs(request),
   };
   const handle: JobHandler = withJobLogContext((name, data, attempt) => (jobs[name] as (d: typeof data, a: typeof attempt) => Promise<void>)(data, attempt), log);
   const worker = !runs.work ? undefined : startWorker(workerRedis, settings.redisPrefix, retry, settings.workerConcurrency, handle, (job, error) =>

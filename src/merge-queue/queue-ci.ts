@@ -20,7 +20,7 @@ export type StagingResult = { sha: string } | { conflict: PrRef; with: PrRef[] }
  *   `mario/queue/<branch>/<id>`; any CI that runs on pushes to `mario/queue/**` reports there.
  * - `createStagingJobs(…).ci` (staging-jobs.ts; what mario.ts wires): `stagingBranchCi`, plus the pool's
  *   required mario jobs started as PipelineRuns on the staging sha and reported as check runs `mario/<job>`
- *   there; its cancel also cancels those PipelineRuns.
+ *   there; its cancel also cancels those PipelineRuns (in a work job, so that the cluster never holds up the queue).
  */
 export interface QueueCi {
   start(gh: GitHubPort, pool: PoolKey, request: StagingRequest): Promise<StagingResult>;

@@ -8,7 +8,7 @@ import { runName } from "../kube/labels.js";
 import { renderCheckRun } from "../runs/render-run-report.js";
 import { finishedStates } from "../runs/run-status.js";
 import type { RunStore } from "../runs/run-store.js";
-import { startRun, type StartRunDeps } from "../runs/start-run.js";
+import { isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import type { MergeQueueEvent } from "./merge-queue-service.js";
 import type { PoolStore } from "./pool-store.js";
 import { poolId, type PoolKey } from "./pool-types.js";
@@ -33,6 +33,14 @@ export interface StagingJobsRequest {
   requestedAt: number;
 }
 
+/** The `staging-cancel` work job: cancel the runs recorded for one staging run of a pool. Plain JSON. */
+export interface StagingCancelRequest {
+  owner: string;
+  repo: string;
+  branch: string;
+  runId: string;
+}
+
 export interface StagingJobsDeps {
   config: MarioConfig;
   redis: Redis;
@@ -47,6 +55,8 @@ export interface StagingJobsDeps {
   installationFor(repo: RepoRef): Promise<number>;
   /** Queues the `staging-jobs` work job (retried with backoff while the cluster is unreachable). */
   enqueue(request: StagingJobsRequest, id: string): Promise<void>;
+  /** Queues the `staging-cancel` work job (retried with backoff while the cluster is unreachable). */
+  enqueueCancel(request: StagingCancelRequest, id: string): Promise<void>;
   /** Cancels an unfinished run (`spec.status: Cancelled`), keeping what it logged so far. */
   cancelRun(namespace: string, name: string): Promise<boolean>;
   /** Builds and publishes staging commits; default `stagingBranchCi`. */
@@ -66,16 +76,23 @@ export function createStagingJobs(deps: StagingJobsDeps) {
   const branches = deps.branches ?? stagingBranchCi;
   const runKey = (pool: PoolKey, runId: string) => `${deps.prefix}staging-runs:${poolId(pool)}#${runId}`;
   const cancelKey = (pool: PoolKey, runId: string) => `${deps.prefix}staging-cancelled:${poolId(pool)}#${runId}`;
-  const poolOf = (r: StagingJobsRequest): PoolKey => ({ owner: r.owner, repo: r.repo, branch: r.branch });
+  const poolOf = (r: StagingCancelRequest): PoolKey => ({ owner: r.owner, repo: r.repo, branch: r.branch });
 
   const cancelled = async (r: StagingJobsRequest) => Number((await deps.redis.get(cancelKey(poolOf(r), r.runId))) ?? 0) >= r.requestedAt;
 
-  async function cancelRecorded(pool: PoolKey, runId: string): Promise<void> {
+  /** Recorded runs of a staging run that are not finished (a run recorded but not yet created is `startJobs`'s to cancel). */
+  async function unfinishedRecorded(pool: PoolKey, runId: string): Promise<[string, string][]> {
+    const out: [string, string][] = [];
     for (const run of await deps.redis.smembers(runKey(pool, runId))) {
       const [namespace, name] = run.split("/") as [string, string];
       const record = await deps.store.get(namespace, name);
-      if (record && !finishedStates.has(record.status.state)) await deps.cancelRun(namespace, name);
+      if (record && !finishedStates.has(record.status.state)) out.push([namespace, name]);
     }
+    return out;
+  }
+
+  async function cancelRecorded(pool: PoolKey, runId: string): Promise<void> {
+    for (const [namespace, name] of await unfinishedRecorded(pool, runId)) await deps.cancelRun(namespace, name);
   }
 
   const ci: QueueCi = {
@@ -84,12 +101,11 @@ export function createStagingJobs(deps: StagingJobsDeps) {
       // Everything that may fail is looked up before the staging branch exists.
       const repo = { owner: pool.owner, name: pool.repo };
       const known = new Map(((await deps.pools.snapshot(pool))?.prs ?? []).map((p) => [p.number, p]));
-      const full = `${pool.owner}/${pool.repo}`.toLowerCase();
       // A PR the snapshot does not know counts as a fork: no secrets it might not be entitled to.
-      const fork = request.prs.some((p) => known.get(p.number)?.head.repoFullName.toLowerCase() !== full);
+      const fork = request.prs.some((p) => isForkHead(repo, known.get(p.number)?.head.repoFullName ?? ""));
       const any = known.get(request.prs[0]?.number ?? 0);
       const urls = any ? { cloneUrl: any.cloneUrl, htmlUrl: any.repoHtmlUrl } : await gh.getRepository(repo);
-      if (!urls) throw new Error(`${full} not found`);
+      if (!urls) throw new Error(`${pool.owner}/${pool.repo} not found`);
       const installationId = await deps.installationFor(repo);
       const result = await branches.start(gh, pool, request);
       if ("conflict" in result) return result;
@@ -111,8 +127,12 @@ export function createStagingJobs(deps: StagingJobsDeps) {
       return result;
     },
     async cancel(gh, pool, runId) {
+      // Only Redis and GitHub here: the queue's driver calls this before it merges, and a Kubernetes API that is
+      // down or slow must not hold up merges. The cluster's part (log snapshots, PipelineRun patches) is a work
+      // job, retried with backoff until the cluster answers. A run not created yet is `startJobs`'s to cancel:
+      // it checks the cancel key once its runs exist.
       await deps.redis.set(cancelKey(pool, runId), String(Date.now()), "EX", ttlSeconds);
-      await cancelRecorded(pool, runId);
+      if ((await unfinishedRecorded(pool, runId)).length > 0) await deps.enqueueCancel({ ...pool, runId }, `${poolId(pool)}/${runId}`);
       await branches.cancel(gh, pool, runId);
     },
   };
@@ -149,6 +169,11 @@ export function createStagingJobs(deps: StagingJobsDeps) {
     if (await cancelled(r)) await cancelRecorded(pool, r.runId);
   }
 
+  /** The `staging-cancel` work job. Safe to repeat: a cancelled run is finished, or cancelled again. */
+  async function cancelJobs(r: StagingCancelRequest): Promise<void> {
+    await cancelRecorded(poolOf(r), r.runId);
+  }
+
   /**
    * A finished job run's result (on a staging commit or a PR head) as the merge queue reads a check_run webhook:
    * the queue learns it when the run is reported, even if that webhook is lost or late (recording it twice
@@ -162,7 +187,7 @@ export function createStagingJobs(deps: StagingJobsDeps) {
     return { installationId: run.meta.installationId, owner: run.meta.repo.owner, repo: run.meta.repo.name, kind: "status", sha: run.meta.headSha, contexts: [context] };
   }
 
-  return { ci, startJobs, resultOf };
+  return { ci, startJobs, cancelJobs, resultOf };
 }
 
 export type StagingJobs = ReturnType<typeof createStagingJobs>;

@@ -1,6 +1,6 @@
 import type { CommentEvent } from "./handle-commands.js";
 import type { MergeQueueEvent } from "../merge-queue/merge-queue-service.js";
-import type { StagingJobsRequest } from "../merge-queue/staging-jobs.js";
+import type { StagingCancelRequest, StagingJobsRequest } from "../merge-queue/staging-jobs.js";
 import type { PullRequestEvent } from "../jobs/on-pull-request.js";
 import type { RerequestEvent } from "../jobs/on-rerequest.js";
 import type { SlackActionEvent } from "../slack/slack-action-job.js";
@@ -31,6 +31,8 @@ export interface JobData {
   "merge-queue-event": MergeQueueEvent & { deliveryId?: string }; // the webhook's, carried onto the job's log lines
   /** Starts the required mario jobs on a staging commit of the merge queue. */
   "staging-jobs": StagingJobsRequest;
+  /** Cancels the mario jobs of a staging run the queue let go of (apart from the queue: the cluster may be down). */
+  "staging-cancel": StagingCancelRequest;
 }
 
 export type JobName = keyof JobData;

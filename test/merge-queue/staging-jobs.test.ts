@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 /** lifecycle-support's jobs: unit-tests is required and has no paths; lint and docs only run for some paths. */
-const startMario = (queue = "") => startJobsMario(`mergeQueue:\n  mergeRetryBaseMs: 20\n  reconcileMinutes: 0\n${queue}`);
+const startMario = (queue = "", opts: Parameters<typeof startJobsMario>[1] = {}) => startJobsMario(`mergeQueue:\n  mergeRetryBaseMs: 20\n  reconcileMinutes: 0\n${queue}`, opts);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- fake PipelineRuns are free-form JSON */
 const kindOf = (r: any) => r.metadata.labels["mario.dev/kind"];
@@ -131,6 +131,31 @@ describe("mario's required jobs on the merge queue's staging commits", () => {
     await waitFor(() => merged(1) && merged(2), "both PRs merged after a retest on the new base", 15_000);
     ci.stop();
     expect(runs(t, "staging").filter((r) => !r.spec.status).every((r) => revision(r) !== firstSha)).toBe(true);
+    t.github.assertNoViolations();
+  });
+
+  it("a batch member leaving while the Kubernetes API is down: the queue goes on, and the old staging run is cancelled once the API is back", async () => {
+    // Enough attempts (50–400 ms apart) for the jobs that need the cluster to outlast the outage.
+    t = await startMario("  maxInFlight: 1\n", { retryAttempts: 60 });
+    await readyPrs(t, [1, 2]);
+    const first = await waitFor(() => runs(t!, "staging").find((r) => prsOf(t!, revision(r)).join() === "1,2"), "a staging run of #1 and #2");
+    const firstSha = revision(first);
+    t.kube.setDown(true);
+    t.github.state.pullRequest(repo, 2).labels.push("do-not-merge/hold");
+    await sendPullRequest(t, 2, "labeled");
+    // While the cluster is down the queue moves on: #2's status says why it left, the staging run with #2 is
+    // stopped (its branch deleted) and #1 is tested alone on a new staging commit.
+    await waitFor(() => queueStatus(t!, 2)?.description === "Should not have do-not-merge/hold label", "#2's status says it is held", 10_000);
+    await waitFor(() => stagingRuns(t!).some((r) => r.prs.join() === "1") && !stagingRuns(t!).some((r) => r.sha === firstSha), "#1 alone on a new staging commit, #1+#2's branch deleted");
+    expect(t.kube.getPipelineRun(ns, first.metadata.name).spec.status).toBeUndefined();
+
+    t.kube.setDown(false);
+    await waitFor(() => t!.kube.getPipelineRun(ns, first.metadata.name)?.spec.status === "Cancelled", "#1+#2's staging PipelineRun cancelled once the API is back", 15_000);
+    const ci = playStaging(t, () => false);
+    await waitFor(() => merged(1), "#1 merged", 20_000);
+    ci.stop();
+    expect(merged(2)).toBe(false);
+    await waitFor(() => t!.github.state.checkRuns(repo, firstSha).find((c) => c.name === "mario/unit-tests" && c.conclusion === "cancelled"), "reported cancelled on the old staging commit");
     t.github.assertNoViolations();
   });
 
