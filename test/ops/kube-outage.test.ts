@@ -24,9 +24,10 @@ describe("the Kubernetes API down for 30 s", () => {
     const web = await c.start("web");
     const workers = [await c.start("worker"), await c.start("worker")];
     await c.comment("/build image tag=before");
-    const first = await waitFor(() => c.kube.pipelineRuns(ns)[0], "the first run");
+    // Generous waits before the outage: three processes share the machine, and only the outage's timing matters here.
+    const first = await waitFor(() => c.kube.pipelineRuns(ns)[0], "the first run", 30_000);
     c.kube.startRun(ns, first.metadata.name, { tasks: [{ name: "build" }] });
-    await waitFor(() => c.github.state.checkRuns(repo)[0]?.status === "in_progress", "the first run in progress");
+    await waitFor(() => c.github.state.checkRuns(repo)[0]?.status === "in_progress", "the first run in progress", 30_000);
 
     c.kube.setDown(true);
     const downAt = Date.now();

@@ -12,7 +12,7 @@ afterEach(async () => {
     await redis?.close(); // never leave the private redis-server running, even when the test failed
     t = redis = undefined;
   }
-}, 30_000);
+}, 60_000);
 
 /** A page fetched with a deadline: before the fix, pages waited for Redis as long as it was away. */
 async function get(url: string) {
