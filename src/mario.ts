@@ -12,6 +12,7 @@ import { octokitGitHub } from "./github/octokit-github.js";
 import { conditionalGets } from "./github/conditional-gets.js";
 import { guardRateLimits } from "./github/rate-limit-guard.js";
 import { kubeTekton } from "./kube/kube-tekton.js";
+import { runNamespaces } from "./kube/run-namespaces.js";
 import type { TektonPort } from "./kube/tekton-port.js";
 import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
@@ -268,7 +269,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     if (runs.work) duties.push(singletonDuty(redis, prefix, name, start, { ttlMs: settings.leaseTtlMs, log, onHeld: (held) => metrics.lease(name, held) }));
   };
 
-  const namespaces = [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace), ...lifecycle.namespaces])];
+  const namespaces = runNamespaces(config);
   if (lifecycle.runQueue) singleton("concurrency-sweep", () => lifecycle.sweepDuty());
   if (config.mergeQueue.enabled) singleton("merge-queue", (lease) => mergeQueue.drive(lease));
   if (runs.work) await lifecycle.schedule(retry.attempts).catch((error: unknown) => log.warn({ err: error }, "could not register the periodic jobs' schedules"));

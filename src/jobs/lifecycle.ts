@@ -2,7 +2,6 @@ import type { Redis } from "ioredis";
 import { createRunQueue, type RunQueue } from "../concurrency/run-queue.js";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { GitHubForInstallation, RepoRef } from "../github/github-port.js";
-import { pipelineRunNamespace } from "../kube/build-pipeline-run.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import { summarizeFailure } from "../logs/failure-summary.js";
 import { logAccess, repoIsPublic } from "../logs/log-access.js";
@@ -166,8 +165,6 @@ export function createLifecycle(deps: LifecycleDeps) {
     /** Runs a periodic job now, on its branch's current head (Retry in Slack). */
     runPeriodicNow: (name: string, trigger: JobTrigger) => runPeriodicJobNow(periodicDeps, name, trigger),
     runPage: { archive, access: logAccess({ redis: deps.redis, prefix: deps.prefix, github: deps.github, links }), maxLogBytes: config.logs.maxStepBytes } satisfies Partial<RunPageDeps>,
-    /** Namespaces the watcher must follow for job runs. */
-    namespaces: config.jobs.map((j) => pipelineRunNamespace(j.pipeline, config.defaults)),
     runQueue,
     /** Registers the periodic jobs' schedulers (idempotent; every worker may call it); ticks retry `attempts` times. */
     schedule: (attempts: number) => schedulePeriodicJobs(deps.redis, deps.bullPrefix, config.jobs, attempts),

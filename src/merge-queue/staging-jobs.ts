@@ -149,7 +149,7 @@ export function createStagingJobs(deps: StagingJobsDeps) {
       await deps.redis.multi().sadd(runKey(pool, r.runId), `${namespace}/${runName(job.name, 0, identity)}`).expire(runKey(pool, r.runId), ttlSeconds).exec();
       await startRun(deps.startDeps, {
         command: { verb: job.name, pipeline: job.pipeline },
-        job: { kind: "staging", job: job.name, checkName: jobCheckName(job.name), maskSecrets: job.maskSecrets, branch: r.branch },
+        job: { kind: "staging", job: job.name, checkName: jobCheckName(job.name), maskSecrets: job.maskSecrets, branch: r.branch, prs: r.prs },
         fork: r.fork,
         context: {
           repo: { owner: r.owner, name: r.repo, fullName: `${r.owner}/${r.repo}`, cloneUrl: r.cloneUrl, htmlUrl: r.htmlUrl },

@@ -26,6 +26,8 @@ export interface RunMeta {
   job?: string;
   /** The branch of a periodic run; the pool's base branch of a staging run. */
   branch?: string;
+  /** The pull requests of a staging run's batch. */
+  prs?: number[];
   /** Secrets whose values are masked in this run's logs (workspace secrets and the job's maskSecrets). */
   maskSecrets?: string[];
   /** Signed token carried by every log link of this run (see src/logs/log-links.ts). */

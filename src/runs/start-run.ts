@@ -33,6 +33,8 @@ export interface JobRunSpec {
   /** Secrets to mask in logs besides the workspace secrets. */
   maskSecrets?: string[];
   branch?: string;
+  /** The PRs of a staging run's batch (shown with the run; not labels of the PipelineRun). */
+  prs?: number[];
   /** The schedule tick of a periodic run (annotation `mario.dev/tick`). */
   tick?: string;
   /** A check run already showing this job (e.g. "awaiting /ok-to-test"): the run takes it over. */
@@ -93,7 +95,7 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     requester: context.requester,
     checkName: job?.checkName ?? command.pipeline.checkName ?? `mario/${command.verb}`,
     createdAt,
-    ...(job ? { kind: job.kind, job: job.job, ...(job.branch ? { branch: job.branch } : {}) } : {}),
+    ...(job ? { kind: job.kind, job: job.job, ...(job.branch ? { branch: job.branch } : {}), ...(job.prs?.length ? { prs: job.prs } : {}) } : {}),
     ...(maskSecrets.length ? { maskSecrets } : {}),
     ...(deps.logLinks && (await (deps.isPrivate?.(req.installationId, context.repo) ?? true)) ? { logToken: deps.logLinks.sign(namespace, name, createdAt) } : {}),
   };

@@ -1,6 +1,8 @@
+import type { types } from "@slack/bolt";
 import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
 import type { RunRecord, SlackMessageRef } from "../runs/run-record.js";
 import { finishedStates } from "../runs/run-status.js";
+import { runTarget } from "../runs/run-target.js";
 import { formatDuration } from "../text/markdown.js";
 import type { SlackBlock, SlackMessage } from "./slack-port.js";
 import { escapeSlack, slackCode, slackCodeBlock, slackLink } from "./slack-text.js";
@@ -8,10 +10,38 @@ import { escapeSlack, slackCode, slackCodeBlock, slackLink } from "./slack-text.
 /** Button action ids; the button's value is the run (`namespace/name`). */
 export const actionIds = { cancel: "mario_cancel", retry: "mario_retry" } as const;
 
-/** What a run ran on: its pull request (`octo/demo#42`), or the branch of a periodic run (`octo/demo:main`). */
-export function runTarget(meta: RunRecord["meta"]): string {
-  const repo = `${meta.repo.owner}/${meta.repo.name}`;
-  return meta.kind === "periodic" && meta.branch ? `${repo}:${meta.branch}` : `${repo}#${meta.pr}`;
+/** What a run ran on (src/runs/run-target.ts) as mrkdwn: a link to it when the record has its address. */
+export function slackRunTarget(meta: RunRecord["meta"]): string {
+  const target = runTarget(meta);
+  return target.url ? slackLink(target.url, target.label) : escapeSlack(target.label);
+}
+
+/**
+ * The buttons that fit the run now: Cancel while it can still be stopped, Retry once it is over. A staging run
+ * has neither: the merge queue starts it, retries it with its next staging commit and cancels it when the batch
+ * is given up. Cancelling it by hand would fail the batch (a cancelled required job is a failed one) and throw out
+ * PRs that did nothing wrong; `/hold` on a PR is how a person stops a merge.
+ */
+function runButtons(meta: RunRecord["meta"], finished: boolean): types.Button[] {
+  if (meta.kind === "staging") return [];
+  const value = `${meta.namespace}/${meta.name}`;
+  return finished
+    ? [{ type: "button", action_id: actionIds.retry, text: { type: "plain_text", text: "Retry" }, value }]
+    : [
+        {
+          type: "button",
+          action_id: actionIds.cancel,
+          style: "danger",
+          text: { type: "plain_text", text: "Cancel" },
+          value,
+          confirm: {
+            title: { type: "plain_text", text: "Cancel this run?" },
+            text: { type: "plain_text", text: meta.commandLine.slice(0, 300) },
+            confirm: { type: "plain_text", text: "Cancel run" },
+            deny: { type: "plain_text", text: "Keep running" },
+          },
+        },
+      ];
 }
 
 /** Tasks that are over, of all tasks: "running (2/5 tasks done)". */
@@ -21,10 +51,7 @@ function progress(run: RunRecord): string {
   return ` (${done}/${run.tasks.length} tasks done)`;
 }
 
-/**
- * The Slack message of a run, edited in place as it moves: state, who asked, logs, image, and the buttons that
- * make sense now (Cancel while it can still be stopped, Retry once it is over).
- */
+/** The Slack message of a run, edited in place as it moves: state, who asked, logs, image, and its buttons. */
 export function renderSlackRun(run: RunRecord, publicUrl: string, ref: Pick<SlackMessageRef, "requestedBy">): SlackMessage {
   const { meta, status } = run;
   const view = stateView(status.state);
@@ -32,7 +59,7 @@ export function renderSlackRun(run: RunRecord, publicUrl: string, ref: Pick<Slac
   const logUrl = runLogUrl(publicUrl, meta);
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
   const who = ref.requestedBy ? `<@${ref.requestedBy}>` : escapeSlack(`@${meta.requester}`);
-  const headline = `${view.icon} *${view.title}${progress(run)}*${took ? ` in ${took}` : ""}: ${slackCode(meta.commandLine)} on ${slackLink(meta.prUrl, runTarget(meta))}`;
+  const headline = `${view.icon} *${view.title}${progress(run)}*${took ? ` in ${took}` : ""}: ${slackCode(meta.commandLine)} on ${slackRunTarget(meta)}`;
 
   const facts = [`Requested by ${who}`, slackLink(logUrl, "Logs")];
   const image = imageReference(status.results);
@@ -52,28 +79,8 @@ export function renderSlackRun(run: RunRecord, publicUrl: string, ref: Pick<Slac
   }
   if (details.length) blocks.push({ type: "section", text: { type: "mrkdwn", text: details.join("\n").slice(0, 3000) } });
 
-  const value = `${meta.namespace}/${meta.name}`;
-  blocks.push({
-    type: "actions",
-    block_id: "mario_run",
-    elements: finished
-      ? [{ type: "button", action_id: actionIds.retry, text: { type: "plain_text", text: "Retry" }, value }]
-      : [
-          {
-            type: "button",
-            action_id: actionIds.cancel,
-            style: "danger",
-            text: { type: "plain_text", text: "Cancel" },
-            value,
-            confirm: {
-              title: { type: "plain_text", text: "Cancel this run?" },
-              text: { type: "plain_text", text: meta.commandLine.slice(0, 300) },
-              confirm: { type: "plain_text", text: "Cancel run" },
-              deny: { type: "plain_text", text: "Keep running" },
-            },
-          },
-        ],
-  });
-  const text = `${view.title}${progress(run)}: ${meta.commandLine} on ${runTarget(meta)}`;
+  const elements = runButtons(meta, finished);
+  if (elements.length) blocks.push({ type: "actions", block_id: "mario_run", elements });
+  const text = `${view.title}${progress(run)}: ${meta.commandLine} on ${runTarget(meta).label}`;
   return { text: text.slice(0, 3000), blocks };
 }

@@ -59,9 +59,9 @@ export async function checkAccess(services: SlackServices, user: SlackUser, repo
 export async function checkTrusted(services: SlackServices, user: SlackUser, repo: RepoRef, what: string): Promise<Access> {
   const access = await checkAccess(services, user, repo, "none", what);
   if (!access.ok) return access;
+  // The very check of /test typed in Slack: the identity's author (`slack:…` without a login) and permission.
+  if (await services.runs.trusted(access.gh, repo, access.identity.author, access.have)) return access;
   const { minPermission, orgMembers } = services.commands.config.trust;
-  if (permissionAtLeast(access.have, minPermission)) return access;
-  if (access.identity.login && (await services.runs.trusted(access.gh, repo, access.identity.login))) return access;
   const owner = slackCode(repo.owner);
   const member = orgMembers ? ` or membership of ${owner}` : "";
   const notMember = !orgMembers ? "" : access.identity.login ? ` and are not a member of ${owner}` : " and no GitHub login whose membership mario could check";

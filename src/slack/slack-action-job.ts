@@ -36,6 +36,11 @@ export async function runSlackAction(services: SlackServices, event: SlackAction
   await sayIfGivingUp(reply, attempt, `${event.action === "cancel" ? "Cancel" : "Retry"} of ${event.run}`, async () => {
     const run = await findRun(services, event.run);
     if (!run) return reply.say(`I no longer know the run ${slackCode(event.run)}.`);
+    if (run.meta.kind === "staging") {
+      // Its message has no buttons (see render-slack-run.ts); one posted before that still may.
+      await services.scheduleUpdate(run.meta.namespace, run.meta.name);
+      return reply.say(`This run belongs to the merge queue, which starts, retries and cancels it. To keep a pull request from merging, comment ${slackCode("/hold")} on it.`);
+    }
     return event.action === "cancel" ? cancel(services, event, run, reply) : retry(services, event, run, attempt, reply);
   });
 }
@@ -54,17 +59,20 @@ async function cancel(services: SlackServices, event: SlackActionEvent, run: Run
 }
 
 /**
- * Retry runs what the run ran, again: a command on the same PR (through the command path, which checks
- * everything anew), or a periodic job on its branch's current head (by the trust rule jobs follow).
+ * Retry runs what the run ran, again, through the path GitHub uses for the same thing (which checks everything
+ * anew): a command on the same PR, a presubmit job as `/test <job>` on the PR, or a periodic job on its branch's
+ * current head. Jobs follow the trust rule of `/test`, commands their own permission.
  */
 async function retry(services: SlackServices, event: SlackActionEvent, run: RunRecord, attempt: Attempt, reply: SlackReply): Promise<void> {
   const { meta } = run;
   const line = slackCode(meta.commandLine);
   const periodic = meta.kind === "periodic";
+  const job = meta.kind === "job" || periodic ? (meta.job ?? meta.verb) : undefined;
   const what = `Retrying ${line}`;
-  const access = periodic
-    ? await checkTrusted(services, event.user, meta.repo, what)
-    : await checkAccess(services, event.user, meta.repo, services.commands.registry.get(meta.verb)?.permission ?? "write", what);
+  const access =
+    job !== undefined
+      ? await checkTrusted(services, event.user, meta.repo, what)
+      : await checkAccess(services, event.user, meta.repo, services.commands.registry.get(meta.verb)?.permission ?? "write", what);
   if (!access.ok) return reply.say(access.message);
   if (!finishedStates.has(run.status.state)) return reply.say(`${line} is still ${stateView(run.status.state).title.toLowerCase()}; cancel it first or wait for it to finish.`);
   const retriedBy = await claimRetry(services, event, `${meta.namespace}/${meta.name}`);
@@ -72,8 +80,7 @@ async function retry(services: SlackServices, event: SlackActionEvent, run: RunR
     return reply.say(`${retriedBy === event.user.id ? `You just retried ${line}` : `${line} was just retried by <@${retriedBy}>`}; the new run has a message of its own.`);
   }
 
-  if (periodic) {
-    const job = meta.job ?? meta.verb;
+  if (periodic && job !== undefined) {
     const started = await services.runs.runPeriodicNow(job, { requester: access.identity.author, identity: `slack-retry:${event.deliveryId}`, attempt });
     if (!started) return reply.say(`The periodic job ${slackCode(job)} is no longer configured, so there is nothing to run again.`);
     await services.commands.store.mergeSlackMessage(started.namespace, started.name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
@@ -84,7 +91,7 @@ async function retry(services: SlackServices, event: SlackActionEvent, run: RunR
     {
       deliveryId: `retry-${event.deliveryId}`,
       command: event.command,
-      text: meta.commandLine.replace(/^\//, ""),
+      text: job !== undefined ? `test ${job}` : meta.commandLine.replace(/^\//, ""),
       user: event.user,
       channel: event.channel,
       responseUrl: event.responseUrl,

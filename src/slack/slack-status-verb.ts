@@ -1,16 +1,11 @@
+import { runNamespaces } from "../kube/run-namespaces.js";
 import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
 import type { RunRecord } from "../runs/run-record.js";
-import { runTarget } from "./render-slack-run.js";
+import { slackRunTarget } from "./render-slack-run.js";
 import { checkAccess } from "./repo-access.js";
 import type { SlackServices } from "./slack-services.js";
 import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
 import type { SlackVerbContext } from "./slack-verbs.js";
-
-/** Namespaces mario creates runs in: where a bare run name is looked up. */
-function namespaces(services: SlackServices): string[] {
-  const { config } = services.commands;
-  return [...new Set([config.defaults.namespace, ...Object.values(config.commands).map((c) => c.pipeline.namespace ?? config.defaults.namespace)])];
-}
 
 /** The `namespace/name` of a run's log link (`…/runs/<namespace>/<name>`, maybe `?token=…` for private repositories). */
 function fromLogLink(word: string): [string, string] | undefined {
@@ -29,7 +24,7 @@ export async function findRun(services: SlackServices, word: string): Promise<Ru
   const link = fromLogLink(word);
   const [ns, name] = link ?? (word.includes("/") ? word.split("/", 2) : [undefined, word]);
   if (!name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return undefined;
-  for (const namespace of ns ? [ns] : namespaces(services)) {
+  for (const namespace of ns ? [ns] : runNamespaces(services.commands.config)) {
     const run = await services.commands.store.get(namespace, name);
     if (run) return run;
   }
@@ -48,7 +43,7 @@ export async function statusVerb(ctx: SlackVerbContext): Promise<void> {
   const view = stateView(run.status.state);
   const done = run.tasks.filter((t) => t.state !== "pending" && t.state !== "running").length;
   const lines = [
-    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackLink(run.meta.prUrl, runTarget(run.meta))}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
+    `${view.icon} *${view.title}*: ${slackCode(run.meta.commandLine)} on ${slackRunTarget(run.meta)}, requested by ${escapeSlack(`@${run.meta.requester}`)}`,
     `Run ${slackCode(`${run.meta.namespace}/${run.meta.name}`)} · ${slackLink(runLogUrl(ctx.services.publicUrl, run.meta), "Logs")}`,
   ];
   if (run.tasks.length) {

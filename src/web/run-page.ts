@@ -7,6 +7,7 @@ import type { Masker } from "../logs/mask-secrets.js";
 import { imageReference } from "../runs/render-run-report.js";
 import type { RunRecord } from "../runs/run-record.js";
 import { finishedStates, taskStatuses, type TaskStatus } from "../runs/run-status.js";
+import { runTarget } from "../runs/run-target.js";
 import type { RunStore } from "../runs/run-store.js";
 import { formatDuration } from "../text/markdown.js";
 import { externalLink, html, page, type SafeHtml } from "./html.js";
@@ -169,18 +170,12 @@ function renderRun(run: RunRecord, tasks: TaskStatus[], steps: StepView[], clust
   const { namespace, name } = run.meta;
   const image = imageReference(run.status.results);
   const duration = took(run.status.startedAt, run.status.completedAt, finished);
-  const link = (text: SafeHtml) => externalLink(run.meta.prUrl, text);
-  const where =
-    run.meta.kind === "periodic"
-      ? html`branch ${link(html`${run.meta.branch ?? ""}`)}`
-      : run.meta.kind === "staging"
-        ? html`${link(html`merge queue staging commit`)} on ${run.meta.branch ?? ""}`
-        : link(html`pull request #${run.meta.pr}`);
+  const target = runTarget(run.meta);
+  const where = externalLink(target.url ?? "", html`${target.label}`);
   const check = checkRunUrl(run);
   let k = 0;
   return html`<h1>${run.meta.commandLine}</h1>
-<p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${duration ? ` · ${duration}` : ""} · ${run.meta.repo.owner}/${run.meta.repo.name}
-${where}${check ? html` · <a class="check-run" href="${check}">check run ${run.meta.checkName}</a>` : ""} · requested by ${run.meta.requester} · commit <code>${run.meta.headSha.slice(0, 12)}</code> · PipelineRun <code>${namespace}/${name}</code></p>
+<p><span id="run-state" class="state ${run.status.state}">${run.status.state}</span>${duration ? ` · ${duration}` : ""} · ${where}${check ? html` · <a class="check-run" href="${check}">check run ${run.meta.checkName}</a>` : ""} · requested by ${run.meta.requester} · commit <code>${run.meta.headSha.slice(0, 12)}</code> · PipelineRun <code>${namespace}/${name}</code></p>
 ${run.status.message ? html`<p class="note">${run.status.message}</p>` : ""}
 ${image ? html`<p>Image: <code>${image}</code></p>` : ""}
 ${run.status.results.length ? html`<table><tr><th>result</th><th>value</th></tr>${run.status.results.map((r) => html`<tr><td>${r.name}</td><td><code>${r.value}</code></td></tr>`)}</table>` : ""}

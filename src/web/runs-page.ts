@@ -1,6 +1,7 @@
 import type { RunStore } from "../runs/run-store.js";
 import type { RunRecord } from "../runs/run-record.js";
 import type { RunState } from "../runs/run-status.js";
+import { runTarget } from "../runs/run-target.js";
 import { formatDuration } from "../text/markdown.js";
 import { externalLink, html, page } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
@@ -60,8 +61,9 @@ function row(run: RunRecord) {
   const { meta, status } = run;
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
   const repo = `${meta.repo.owner}/${meta.repo.name}`;
-  // Periodic and staging runs have no PR (number 0): they ran on a branch or a staging commit, which the link opens.
-  const where = externalLink(meta.prUrl, meta.kind === "periodic" ? html`${meta.branch ?? ""}` : meta.kind === "staging" ? html`merge queue (${meta.branch ?? ""})` : html`#${meta.pr}`);
+  // The repository has its own column.
+  const target = runTarget(meta, { repo: false });
+  const where = externalLink(target.url ?? "", html`${target.label}`);
   return html`<tr><td><a href="/?repo=${encodeURIComponent(repo)}">${repo}</a></td><td>${where}</td>
 <td><a href="/runs/${meta.namespace}/${meta.name}">${meta.commandLine}</a></td><td>${meta.requester}</td>
 <td><span class="state ${status.state}">${status.state}</span></td><td>${took}</td><td><time datetime="${meta.createdAt}">${meta.createdAt.replace("T", " ").slice(0, 19)}</time></td></tr>`;

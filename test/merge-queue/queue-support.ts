@@ -2,7 +2,8 @@
 import { loadWebhookExample, sendWebhook } from "../fakes/fake-github.js";
 import { renderPull, renderRepo } from "../fakes/github-render.js";
 import type { AddPullRequestOptions } from "../fakes/github-state.js";
-import { repo, webhookSecret, type TestMario } from "../support/test-mario.js";
+import { playRun } from "../lifecycle/lifecycle-support.js";
+import { repo, waitFor, webhookSecret, type TestMario } from "../support/test-mario.js";
 
 export const queueConfig = (extra = "") => `
 mergeQueue:
@@ -146,4 +147,24 @@ export const queueStatus = (t: TestMario, number: number) => {
 export async function queueApi(t: TestMario, path = "/api/queue/octo/demo/main") {
   const res = await fetch(`${t.mario.url}${path}`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> & { history?: { action: string; prs: number[]; detail: string }[] } };
+}
+
+/**
+ * For a mario with the presubmit job `job` (required, no paths, namespace `mario`): PRs labelled lgtm + approved
+ * on a fresh main, opened; their job runs on their heads and passes, so they are ready for the queue.
+ */
+export async function readyJobPrs(t: TestMario, numbers: number[], job = "unit-tests") {
+  const s = t.github.state;
+  const base = s.newSha();
+  s.git.setBranch(repo, "main", base);
+  for (const n of numbers) {
+    s.addPullRequest(repo, { number: n, user: "carol", title: `Change ${n}`, labels: ["lgtm", "approved"], base: { sha: base, ref: "main" } });
+    await sendPullRequest(t, n, "opened");
+  }
+  for (const n of numbers) {
+    const head = s.pullRequest(repo, n).head.sha;
+    const run = await waitFor(() => t.kube.pipelineRuns("mario").find((r) => r.metadata.labels["mario.dev/job"] === job && r.metadata.labels["mario.dev/kind"] === "job" && r.metadata.labels["mario.dev/head-sha"] === head), `${job} on #${n}`);
+    playRun(t, run.metadata.name, "Succeeded");
+    await waitFor(() => s.checkRuns(repo, head).some((c) => c.name === `mario/${job}` && c.conclusion === "success"), `${job} passed on #${n}`, 15_000);
+  }
 }

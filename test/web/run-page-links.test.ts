@@ -40,13 +40,13 @@ async function recordWithPrUrl(name: string, prUrl: string): Promise<string> {
 
 describe("the run page's link to the PR", () => {
   it("links an https PR URL", async () => {
-    expect(await recordWithPrUrl("run-https", "https://github.com/octo/demo/pull/42")).toContain('<a href="https://github.com/octo/demo/pull/42">pull request #42</a>');
+    expect(await recordWithPrUrl("run-https", "https://github.com/octo/demo/pull/42")).toContain('<a href="https://github.com/octo/demo/pull/42">octo/demo#42</a>');
   });
 
   it.each([["javascript:alert(document.cookie)"], ["JavaScript:alert(1)"], ["data:text/html,<script>alert(1)</script>"], ["//evil.example/x"], [""]])("shows %j as text, never as a link", async (url) => {
     const text = await recordWithPrUrl(`run-${Math.random().toString(36).slice(2, 10)}`, url);
-    expect(text).toContain("#42");
+    expect(text).toContain("octo/demo#42");
     expect(text).not.toMatch(/href="(?!\/[^/]|https?:\/\/)/i); // only mario's own paths and http(s) links
-    expect(text).not.toMatch(/<a [^>]*>pull request #42<\/a>/);
+    expect(text).not.toMatch(/<a [^>]*>octo\/demo#42<\/a>/);
   });
 });

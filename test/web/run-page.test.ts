@@ -54,7 +54,7 @@ describe("the run page", () => {
     expect(text).toMatch(/step make — succeeded [1-9]\d*s/);
     expect(text).toMatch(/step push — failed [1-9]\d*s/);
     expect(text).not.toContain("so far");
-    expect(done).toMatch(/<a href="http[^"]+\/octo\/demo\/pull\/42">pull request #42<\/a>/);
+    expect(done).toMatch(/<a href="http[^"]+\/octo\/demo\/pull\/42">octo\/demo#42<\/a>/);
     expect(done).toMatch(new RegExp(`<a class="check-run" href="http[^"]+/octo/demo/runs/${check.id}">check run mario/build</a>`));
   });
 });
