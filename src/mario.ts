@@ -228,6 +228,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   late.notify = slack.notify;
   late.afterReport = async (namespace, name) => {
     await slack.afterReport(namespace, name);
+    if (!config.mergeQueue.enabled) return;
     // A job run's result reaches the queue as soon as it is reported (its check_run webhook says the same).
     const result = await staging.resultOf(namespace, name);
     if (result) await mergeQueue.handleEvent(result);
