@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { MarioConfig } from "../config/config-schema.js";
 import type { GitHubForInstallation, RepoRef } from "../github/github-port.js";
 import { checkRunState } from "../github/octokit-queue-methods.js";
+import { repoKey } from "../github/repo-full-name.js";
 import { jobCheckName } from "../jobs/job-service.js";
 import { pipelineRunNamespace } from "../kube/build-pipeline-run.js";
 import { runName } from "../kube/labels.js";
@@ -11,7 +12,7 @@ import type { RunStore } from "../runs/run-store.js";
 import { startRun, type StartRunDeps } from "../runs/start-run.js";
 import type { MergeQueueEvent } from "./merge-queue-service.js";
 import type { PoolStore } from "./pool-store.js";
-import { poolId, type PoolKey } from "./pool-types.js";
+import { poolId, repoOf, type PoolKey } from "./pool-types.js";
 import { stagingBranch, stagingBranchCi, type QueueCi } from "./queue-ci.js";
 import { stagingJobs } from "./required-jobs.js";
 
@@ -82,9 +83,9 @@ export function createStagingJobs(deps: StagingJobsDeps) {
     async start(gh, pool, request) {
       if (stagingJobs(deps.config, pool).length === 0) return branches.start(gh, pool, request);
       // Everything that may fail is looked up before the staging branch exists.
-      const repo = { owner: pool.owner, name: pool.repo };
+      const repo = repoOf(pool);
       const known = new Map(((await deps.pools.snapshot(pool))?.prs ?? []).map((p) => [p.number, p]));
-      const full = `${pool.owner}/${pool.repo}`.toLowerCase();
+      const full = repoKey(repo);
       // A PR the snapshot does not know counts as a fork: no secrets it might not be entitled to.
       const fork = request.prs.some((p) => known.get(p.number)?.head.repoFullName.toLowerCase() !== full);
       const any = known.get(request.prs[0]?.number ?? 0);

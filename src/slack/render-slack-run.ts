@@ -1,3 +1,4 @@
+import { repoFullName } from "../github/repo-full-name.js";
 import { imageReference, runLogUrl, stateView } from "../runs/render-run-report.js";
 import type { RunRecord, SlackMessageRef } from "../runs/run-record.js";
 import { finishedStates } from "../runs/run-status.js";
@@ -10,7 +11,7 @@ export const actionIds = { cancel: "mario_cancel", retry: "mario_retry" } as con
 
 /** What a run ran on: its pull request (`octo/demo#42`), or the branch of a periodic run (`octo/demo:main`). */
 export function runTarget(meta: RunRecord["meta"]): string {
-  const repo = `${meta.repo.owner}/${meta.repo.name}`;
+  const repo = repoFullName(meta.repo);
   return meta.kind === "periodic" && meta.branch ? `${repo}:${meta.branch}` : `${repo}#${meta.pr}`;
 }
 

@@ -1,3 +1,4 @@
+import { repoFullName } from "../github/repo-full-name.js";
 import type { RunStore } from "../runs/run-store.js";
 import type { RunRecord } from "../runs/run-record.js";
 import type { RunState } from "../runs/run-status.js";
@@ -34,7 +35,7 @@ export function runsPageRoute(deps: { store: RunStore }): Route {
     const hidden = recent.filter((r) => r.meta.logToken).length;
     const runs = recent.filter((r) => !r.meta.logToken).filter(
       (r) =>
-        (!filter.repo || `${r.meta.repo.owner}/${r.meta.repo.name}` === filter.repo) &&
+        (!filter.repo || repoFullName(r.meta.repo) === filter.repo) &&
         (!filter.pr || String(r.meta.pr) === filter.pr) &&
         (!filter.state || r.status.state === filter.state),
     );
@@ -59,7 +60,7 @@ ${runs.slice(0, shown).map(row)}</table>${runs.length > shown ? html`<p class="n
 function row(run: RunRecord) {
   const { meta, status } = run;
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
-  const repo = `${meta.repo.owner}/${meta.repo.name}`;
+  const repo = repoFullName(meta.repo);
   // Periodic and staging runs have no PR (number 0): they ran on a branch or a staging commit, which the link opens.
   const where = externalLink(meta.prUrl, meta.kind === "periodic" ? html`${meta.branch ?? ""}` : meta.kind === "staging" ? html`merge queue (${meta.branch ?? ""})` : html`#${meta.pr}`);
   return html`<tr><td><a href="/?repo=${encodeURIComponent(repo)}">${repo}</a></td><td>${where}</td>
