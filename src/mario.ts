@@ -39,7 +39,7 @@ import { createStagingJobs } from "./merge-queue/staging-jobs.js";
 import { queueApiRoutes } from "./web/queue-api.js";
 import { queuePageRoutes } from "./web/queue-page.js";
 import { repoIsPublic } from "./logs/log-access.js";
-import { parsePoolId } from "./merge-queue/pool-types.js";
+import { parsePoolId, poolId, repoOf } from "./merge-queue/pool-types.js";
 import { appInstallationLookup, cachedInstallationLookup } from "./github/installation-lookup.js";
 import { healthRoute } from "./web/health-route.js";
 import { boundByRedis } from "./web/redis-bound.js";
@@ -176,8 +176,8 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     ci: staging.ci,
     permission,
     onHistory: async (pool, entries) => {
-      const poolName = `${pool.owner}/${pool.repo}:${pool.branch}`;
-      const repo = { owner: pool.owner, name: pool.repo };
+      const poolName = poolId(pool);
+      const repo = repoOf(pool);
       for (const entry of entries) {
         if (entry.action === "merged") metrics.mergeQueue.merged(poolName, entry.prs.length);
         if (entry.action === "passed" || entry.action === "failed" || entry.action === "split") metrics.mergeQueue.batch(poolName, entry.action, entry.prs.length);
@@ -193,7 +193,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const poolVisible = async (id: string) => {
     const pool = parsePoolId(id);
     const installation = await mergeQueue.installationOf(id);
-    return pool !== undefined && installation !== undefined && repoPublic(installation, { owner: pool.owner, name: pool.repo });
+    return pool !== undefined && installation !== undefined && repoPublic(installation, repoOf(pool));
   };
   const review = { redis, prefix, review: config.review };
   // Command runs report a check run and a comment; job runs only their check run; periodic runs a commit status.
@@ -230,6 +230,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   late.notify = slack.notify;
   late.afterReport = async (namespace, name) => {
     await slack.afterReport(namespace, name);
+    if (!config.mergeQueue.enabled) return;
     // A job run's result reaches the queue as soon as it is reported (its check_run webhook says the same).
     const result = await staging.resultOf(namespace, name);
     if (result) await mergeQueue.handleEvent(result);

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { repoKey } from "../github/repo-full-name.js";
 import type { TektonPort } from "../kube/tekton-port.js";
 import type { RunMeta } from "../runs/run-record.js";
 import { finishedStates } from "../runs/run-status.js";
@@ -74,7 +75,6 @@ export function createRunQueue(deps: RunQueueDeps) {
     repoOf: `${deps.prefix}conc:queued-repo`,
     seq: `${deps.prefix}conc:seq`,
   };
-  const repoOf = (meta: Pick<RunMeta, "repo">) => `${meta.repo.owner}/${meta.repo.name}`.toLowerCase();
   const pump = (run = "", repo = "") => scripts.marioConcurrencyPump(k.active, k.queue, k.repoOf, k.seq, deps.limits.perRepo, deps.limits.global, maxScan, run, repo);
 
   /** Clears `PipelineRunPending` on admitted runs. A run not created yet is started by its creator (afterCreate). */
@@ -125,7 +125,7 @@ export function createRunQueue(deps: RunQueueDeps) {
     /** Called before the run is created: true = start it now, false = create it pending (it waits in line). */
     async admit(meta: RunMeta): Promise<boolean> {
       const run = `${meta.namespace}/${meta.name}`;
-      const admitted = await pump(run, repoOf(meta));
+      const admitted = await pump(run, repoKey(meta.repo));
       const self = admitted.includes(run) || (await r.hexists(k.active, run)) === 1;
       const others = admitted.filter((a) => a !== run);
       if (others.length) await start(others);

@@ -30,18 +30,18 @@ interface HookableOctokit {
 export function conditionalGets(octokit: unknown, redis: Redis, keyPrefix: string): void {
   const o = octokit as HookableOctokit;
   o.hook.wrap("request", async (request, options) => {
-
     if (!conditionalRoutes.has(`${options.method} ${options.url}`)) return request(options);
     const url = o.request.endpoint.parse(options).url;
     const key = `${keyPrefix}${createHash("sha1").update(url).digest("hex")}`;
-    const raw = await redis.get(key).catch(() => null); // without Redis, the request is simply unconditional
+    // While Redis is unreachable this waits for it, as every command on mario's connection does (ioredis with
+    // `maxRetriesPerRequest: null`); only an error Redis answers, or a closed connection, makes it unconditional.
+    const raw = await redis.get(key).catch(() => null);
     const known = raw ? (JSON.parse(raw) as { etag: string; data: unknown }) : undefined;
     try {
       // Changed in place: the hooks inside this one were bound to this very options object (before-after-hook).
       if (known) options.headers = { ...options.headers, "if-none-match": known.etag };
       const response = await request(options);
       const etag = response.headers.etag;
-
       if (typeof etag === "string") await redis.set(key, JSON.stringify({ etag, data: response.data }), "EX", keepSeconds).catch(() => undefined);
       return response;
     } catch (error) {

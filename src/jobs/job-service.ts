@@ -1,6 +1,7 @@
 import type { MarioConfig } from "../config/config-schema.js";
 import type { TemplateContext } from "../config/render-template.js";
 import type { GitHubForInstallation, GitHubPort, PullRequestInfo, RepoRef } from "../github/github-port.js";
+import { repoFullName } from "../github/repo-full-name.js";
 import { pipelineRunNamespace } from "../kube/build-pipeline-run.js";
 import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
@@ -92,7 +93,7 @@ export function createJobService(deps: JobServiceDeps) {
     // Recorded before the run exists, so a push racing this start finds it (and /retest sees it) either way.
     await state.setRun(pr.repo, pr.head.sha, job.name, `${namespace}/${name}`);
     const context: TemplateContext = {
-      repo: { owner: pr.repo.owner, name: pr.repo.name, fullName: `${pr.repo.owner}/${pr.repo.name}`, cloneUrl: pr.cloneUrl, htmlUrl: pr.repoHtmlUrl },
+      repo: { owner: pr.repo.owner, name: pr.repo.name, fullName: repoFullName(pr.repo), cloneUrl: pr.cloneUrl, htmlUrl: pr.repoHtmlUrl },
       pr: { number: pr.number, headSha: pr.head.sha, headRef: pr.head.ref, baseRef: pr.base.ref, baseSha: pr.base.sha },
       requester: trigger.requester,
       command: job.name,

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RepoRef } from "../github/github-port.js";
+import { repoKey } from "../github/repo-full-name.js";
 
 const ttlSeconds = 30 * 24 * 3600;
 
@@ -9,13 +10,12 @@ const ttlSeconds = 30 * 24 * 3600;
  * `/ok-to-test`, approvals, heads replaced by a push, closed PRs, and the PR of a head (fork check suites carry none).
  */
 export function createJobState(redis: Redis, prefix: string) {
-  const repoId = (repo: RepoRef) => `${repo.owner}/${repo.name}`.toLowerCase();
-  const head = (repo: RepoRef, sha: string) => `${prefix}job-runs:${repoId(repo)}@${sha}`;
-  const awaiting = (repo: RepoRef, sha: string) => `${prefix}job-awaiting:${repoId(repo)}@${sha}`;
-  const superseded = (repo: RepoRef, sha: string) => `${prefix}head-superseded:${repoId(repo)}@${sha}`;
-  const closed = (repo: RepoRef, pr: number) => `${prefix}pr-closed:${repoId(repo)}#${pr}`;
-  const approval = (repo: RepoRef, pr: number) => `${prefix}ok-to-test:${repoId(repo)}#${pr}`;
-  const prOfHead = (repo: RepoRef, sha: string) => `${prefix}head-pr:${repoId(repo)}@${sha}`;
+  const head = (repo: RepoRef, sha: string) => `${prefix}job-runs:${repoKey(repo)}@${sha}`;
+  const awaiting = (repo: RepoRef, sha: string) => `${prefix}job-awaiting:${repoKey(repo)}@${sha}`;
+  const superseded = (repo: RepoRef, sha: string) => `${prefix}head-superseded:${repoKey(repo)}@${sha}`;
+  const closed = (repo: RepoRef, pr: number) => `${prefix}pr-closed:${repoKey(repo)}#${pr}`;
+  const approval = (repo: RepoRef, pr: number) => `${prefix}ok-to-test:${repoKey(repo)}#${pr}`;
+  const prOfHead = (repo: RepoRef, sha: string) => `${prefix}head-pr:${repoKey(repo)}@${sha}`;
 
   return {
     /** Records `run` (`namespace/name`) as the latest run of `job` on the head. */

@@ -1,4 +1,5 @@
 import type { RepoRef } from "../github/github-port.js";
+import { repoKey } from "../github/repo-full-name.js";
 import type { JobConfig } from "./jobs-config.js";
 
 /** Glob → RegExp: `**` any path (also none), `*` within a segment, `?` one character; the rest is literal. */
@@ -18,7 +19,7 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 export function repoMatches(job: Pick<JobConfig, "repos">, repo: RepoRef): boolean {
-  const full = `${repo.owner}/${repo.name}`.toLowerCase();
+  const full = repoKey(repo);
   return job.repos.some((p) => {
     const pattern = p.toLowerCase();
     return pattern.endsWith("/*") ? full.startsWith(pattern.slice(0, -1)) : pattern === full;

@@ -2,11 +2,10 @@ import type { CommitStatus } from "../github/github-port.js";
 import { digest, reportRun, upsertCheckRun, type ReportDeps } from "../runs/report-run.js";
 import { renderCheckRun, runLogUrl, stateView } from "../runs/render-run-report.js";
 
-
 /**
  * Reports any run where it belongs: command runs as a check run plus one PR comment (report-run.ts); presubmit
- * job runs as their check run only, so a PR with many jobs gets no comment per run; periodic runs as a commit
- * status on the branch head. Like reportRun: serialized per run, and nothing is sent when nothing changed.
+ * and staging job runs as their check run only, so a PR with many jobs gets no comment per run; periodic runs as a
+ * commit status on the branch head. Like reportRun: coalesced per run, and nothing is sent when nothing changed.
  */
 export async function reportAnyRun(deps: ReportDeps, namespace: string, name: string): Promise<void> {
   const kind = (await deps.store.get(namespace, name))?.meta.kind ?? "command";
@@ -28,6 +27,7 @@ export async function reportAnyRun(deps: ReportDeps, namespace: string, name: st
   });
 }
 
+/** A periodic run's commit status: it has no PR, so its result shows on the branch head it ran on. */
 function periodicStatus(run: Parameters<typeof renderCheckRun>[0], publicUrl: string): CommitStatus {
   const view = stateView(run.status.state);
   const state: CommitStatus["state"] =

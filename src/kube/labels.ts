@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 
-/** Labels and annotations mario puts on every PipelineRun it creates; the watcher and the pruner select on them. */
+/**
+ * Labels and annotations mario puts on every PipelineRun it creates; the watcher and the pruner select on them.
+ * One added later is not signed (src/runs/run-signature.ts lists those that are): do not trust it on a rebuilt run.
+ */
 export const labels = {
   managedBy: "app.kubernetes.io/managed-by",
   owner: "mario.dev/repo-owner",
@@ -23,7 +26,7 @@ export const annotations = {
   branch: "mario.dev/branch",
   /** The schedule tick a periodic run belongs to (ISO time). */
   tick: "mario.dev/tick",
-  /** HMAC over the labels and annotations above (src/runs/run-signature.ts): proof that mario wrote them. */
+  /** HMAC over the labels and annotations above as of v1 (src/runs/run-signature.ts): proof that mario wrote them. */
   signature: "mario.dev/signature",
 } as const;
 

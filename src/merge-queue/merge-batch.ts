@@ -1,9 +1,9 @@
-import type { PullRequestInfo, RepoRef } from "../github/github-port.js";
+import type { PullRequestInfo } from "../github/github-port.js";
 import { codeSpan } from "../text/markdown.js";
 import { mergePr } from "./merge-pr.js";
 import type { HistoryEntry } from "./pool-store.js";
 import { setStatus } from "./pool-statuses.js";
-import type { Plan, PoolKey, PoolState } from "./pool-types.js";
+import { repoOf, type Plan, type PoolKey, type PoolState } from "./pool-types.js";
 import type { Readiness } from "./pr-readiness.js";
 import { mergesCleanly } from "./queue-ci.js";
 import { LeaseLostError } from "./lease-lost-error.js";
@@ -21,7 +21,6 @@ export interface MergeContext {
   readiness: Map<number, Readiness>;
 }
 
-const repoOf = (pool: PoolKey): RepoRef => ({ owner: pool.owner, name: pool.repo });
 
 /**
  * Merges what a passing run tested, in order, each with its tested head. The real branch head is read first: if

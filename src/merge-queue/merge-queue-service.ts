@@ -11,7 +11,7 @@ import type { RunningDuty } from "../work/singleton-duty.js";
 import { applyBasePush } from "./base-push.js";
 import { planMario } from "./plan-pool.js";
 import { poolStore } from "./pool-store.js";
-import { parsePoolId, poolId, type PoolKey } from "./pool-types.js";
+import { parsePoolId, poolId, repoOf, type PoolKey } from "./pool-types.js";
 import { stagingBranchCi, type QueueCi } from "./queue-ci.js";
 import { requiredJobContexts } from "./required-jobs.js";
 import { LeaseLostError, syncPool, type SyncDeps } from "./sync-pool.js";
@@ -88,7 +88,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
       await store.recordContexts(e.owner, e.repo, e.sha, e.contexts, false);
       for (const id of await store.pools()) if (id.startsWith(`${e.owner}/${e.repo}:`)) await touch(parsePoolId(id)!, e.installationId);
     } else if (e.kind === "label-deleted" && e.label) {
-      await forgetLabel(o.redis, o.prefix, { owner: e.owner, name: e.repo }, e.label);
+      await forgetLabel(o.redis, o.prefix, repoOf(e), e.label);
     } else if (e.kind === "push" && e.branch && e.after) {
       const pool = poolOf(e.branch);
       if (!inScope(e.branch)) return;
@@ -102,7 +102,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     const label = o.config.review.labels.lgtm;
     if (!pr.labels.some((l) => l.toLowerCase() === label.toLowerCase())) return;
     const gh = await o.github(e.installationId);
-    const repo = { owner: e.owner, name: e.repo };
+    const repo = repoOf(e);
     const [a, b] = await Promise.all([gh.getCommitTree(repo, before).catch(() => undefined), gh.getCommitTree(repo, pr.head.sha)]);
     if (a !== undefined && a === b) return;
     await gh.removeLabel(repo, pr.number, label);
@@ -113,7 +113,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
   /** The files changed: `approved` is worked out again (and the snapshot shows the label as it now is). */
   async function reevaluateApprovedLabel(e: MergeQueueEvent): Promise<void> {
     const pr = e.pr!;
-    const result = await reevaluateApproval(review, await o.github(e.installationId), { owner: e.owner, name: e.repo }, pr);
+    const result = await reevaluateApproval(review, await o.github(e.installationId), repoOf(e), pr);
     if (!result) return;
     const label = o.config.review.labels.approved;
     const others = pr.labels.filter((l) => l.toLowerCase() !== label.toLowerCase());
@@ -128,7 +128,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
     const pr = e.pr!;
     const { user, state } = e.review!;
     const gh = await o.github(e.installationId);
-    const repo = { owner: e.owner, name: e.repo };
+    const repo = repoOf(e);
     const lgtm = labelSpecs(o.config.review.labels).lgtm;
     const has = pr.labels.some((l) => l.toLowerCase() === lgtm.name.toLowerCase());
     const mayLgtm = async () => permissionAtLeast(await (o.permission ? o.permission(gh, repo, user) : gh.getPermission(repo, user)), "write");

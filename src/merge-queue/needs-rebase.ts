@@ -1,5 +1,5 @@
 import type { PullRequestInfo } from "../github/github-port.js";
-import type { PoolKey, PoolState } from "./pool-types.js";
+import { repoOf, type PoolKey, type PoolState } from "./pool-types.js";
 import { mergesCleanly } from "./queue-ci.js";
 import type { SyncDeps } from "./sync-pool.js";
 
@@ -21,7 +21,7 @@ export async function clearNeedsRebase(deps: SyncDeps, pool: PoolKey, state: Poo
     if (!pushed && !nowMergeable) continue;
     state.rebaseChecked[key] = `${pr.head.sha}@${baseSha}`;
     if (!(await mergesCleanly(deps.github, pool, baseSha, pr.head.sha))) continue;
-    await deps.github.removeLabel({ owner: pool.owner, name: pool.repo }, pr.number, deps.config.review.labels.needsRebase);
+    await deps.github.removeLabel(repoOf(pool), pr.number, deps.config.review.labels.needsRebase);
     pr.labels = pr.labels.filter((l) => l.toLowerCase() !== label);
     // The unlabeled webhook will say the same; the snapshot knows it at once.
     await deps.store.putPr(pool, pr);

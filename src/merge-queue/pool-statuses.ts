@@ -1,6 +1,6 @@
 import type { PullRequestInfo } from "../github/github-port.js";
 import type { PoolView } from "./pool-store.js";
-import { type CiRun, type PoolKey, type PoolState, poolId } from "./pool-types.js";
+import { type CiRun, type PoolKey, type PoolState, poolId, repoOf } from "./pool-types.js";
 import { statusText, type Readiness } from "./pr-readiness.js";
 import type { SyncDeps } from "./sync-pool.js";
 
@@ -19,7 +19,7 @@ export async function setStatus(
   // "of N" is left out of the comparison: the line's length alone changing is not worth a write per PR.
   const value = `${sha}|${s.state}|${description.replace(/ of \d+$/, "")}|${s.url ?? ""}`;
   if ((last === undefined ? await deps.store.lastStatus(pool, number) : last) === value) return;
-  await deps.github.createStatus({ owner: pool.owner, name: pool.repo }, sha, { state: s.state, context: statusContext, description, targetUrl: s.url || undefined });
+  await deps.github.createStatus(repoOf(pool), sha, { state: s.state, context: statusContext, description, targetUrl: s.url || undefined });
   await deps.store.setLastStatus(pool, number, value);
 }
 

@@ -1,3 +1,5 @@
+import type { RepoRef } from "../github/github-port.js";
+
 /** The merge queue's data, stored per pool in Redis as plain JSON. */
 
 export interface PoolKey {
@@ -8,6 +10,9 @@ export interface PoolKey {
 
 /** `org/repo:branch`, as Tide names pools. */
 export const poolId = (p: PoolKey) => `${p.owner}/${p.repo}:${p.branch}`;
+
+/** The repository of a pool (or of a merge queue event), as the GitHub port names it. */
+export const repoOf = (pool: Pick<PoolKey, "owner" | "repo">): RepoRef => ({ owner: pool.owner, name: pool.repo });
 
 export function parsePoolId(id: string): PoolKey | undefined {
   const m = /^([^/\s]+)\/([^:\s]+):(.+)$/.exec(id);

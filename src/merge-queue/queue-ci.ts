@@ -1,5 +1,5 @@
 import type { GitHubPort } from "../github/github-port.js";
-import type { PoolKey, PrRef } from "./pool-types.js";
+import { repoOf, type PoolKey, type PrRef } from "./pool-types.js";
 
 export interface StagingRequest {
   id: string;
@@ -37,14 +37,14 @@ const scratchBranch = (pool: PoolKey) => `mario/queue-build/${pool.branch}`;
 
 /** Whether `head` merges cleanly onto `baseSha`: a trial merge on the pool's scratch branch (no CI sees it). */
 export async function mergesCleanly(gh: GitHubPort, pool: PoolKey, baseSha: string, head: string): Promise<boolean> {
-  const repo = { owner: pool.owner, name: pool.repo };
+  const repo = repoOf(pool);
   await gh.moveBranch(repo, scratchBranch(pool), baseSha);
   return (await gh.mergeIntoBranch(repo, scratchBranch(pool), head, "Trial merge (merge queue)")) !== "conflict";
 }
 
 export const stagingBranchCi: QueueCi = {
   async start(gh, pool, request) {
-    const repo = { owner: pool.owner, name: pool.repo };
+    const repo = repoOf(pool);
     const from = request.stackOn ?? { sha: request.baseSha, prs: 0 };
     const toMerge = request.prs.slice(from.prs);
     // Built on a scratch branch and published once complete, so CI sees one push, not one per merge.
@@ -60,6 +60,6 @@ export const stagingBranchCi: QueueCi = {
     return { sha };
   },
   async cancel(gh, pool, runId) {
-    await gh.deleteBranch({ owner: pool.owner, name: pool.repo }, stagingBranch(pool, runId));
+    await gh.deleteBranch(repoOf(pool), stagingBranch(pool, runId));
   },
 };

@@ -11,7 +11,7 @@ import type { RunStore } from "../runs/run-store.js";
 import { isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import type { MergeQueueEvent } from "./merge-queue-service.js";
 import type { PoolStore } from "./pool-store.js";
-import { poolId, type PoolKey } from "./pool-types.js";
+import { poolId, repoOf, type PoolKey } from "./pool-types.js";
 import { stagingBranch, stagingBranchCi, type QueueCi } from "./queue-ci.js";
 import { stagingJobs } from "./required-jobs.js";
 
@@ -99,7 +99,7 @@ export function createStagingJobs(deps: StagingJobsDeps) {
     async start(gh, pool, request) {
       if (stagingJobs(deps.config, pool).length === 0) return branches.start(gh, pool, request);
       // Everything that may fail is looked up before the staging branch exists.
-      const repo = { owner: pool.owner, name: pool.repo };
+      const repo = repoOf(pool);
       const known = new Map(((await deps.pools.snapshot(pool))?.prs ?? []).map((p) => [p.number, p]));
       // A PR the snapshot does not know counts as a fork: no secrets it might not be entitled to.
       const fork = request.prs.some((p) => isForkHead(repo, known.get(p.number)?.head.repoFullName ?? ""));

@@ -8,7 +8,7 @@ import { clearNeedsRebase } from "./needs-rebase.js";
 import { mergedSince, normalPriority } from "./plan-pool.js";
 import type { Fence, HistoryEntry, PoolStore } from "./pool-store.js";
 import { renderView, statusContext, writeStatuses } from "./pool-statuses.js";
-import type { CiRun, Plan, Planner, PoolKey, PoolState, PrRef, ReadyPr } from "./pool-types.js";
+import { repoOf, type CiRun, type Plan, type Planner, type PoolKey, type PoolState, type PrRef, type ReadyPr } from "./pool-types.js";
 import { evaluatePr, runOutcome, type Readiness } from "./pr-readiness.js";
 import { stagingPrefix, type QueueCi } from "./queue-ci.js";
 
@@ -39,7 +39,7 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
   const { github: gh, store } = deps;
   const cfg = deps.config.mergeQueue;
   const labels = deps.config.review.labels;
-  const repo: RepoRef = { owner: pool.owner, name: pool.repo };
+  const repo: RepoRef = repoOf(pool);
   const fence = fenceOf(deps);
   const history: HistoryEntry[] = [];
   const note: Note = (action, prs, detail) => history.push({ at: new Date(deps.now()).toISOString(), action, prs, detail });
@@ -216,7 +216,7 @@ function trackBaseHeads(state: PoolState, head: string, windowMs: number, now: n
 async function deleteStrayStagingBranches(deps: SyncDeps, pool: PoolKey, state: PoolState): Promise<void> {
   const prefix = stagingPrefix(pool);
   const owned = new Set(state.runs.map((r) => r.id));
-  for (const name of await deps.github.listBranches({ owner: pool.owner, name: pool.repo }, prefix)) {
+  for (const name of await deps.github.listBranches(repoOf(pool), prefix)) {
     const runId = name.slice(prefix.length);
     if (!runId.includes("/") && !owned.has(runId)) await deps.ci.cancel(deps.github, pool, runId);
   }

@@ -15,16 +15,29 @@ export interface RunSignature {
   verify(run: PipelineRun): boolean;
 }
 
-/** Every label and annotation mario identifies a run by, in a fixed order (new ones are covered as they are added). */
-const signedLabels = Object.values(labels);
-const signedAnnotations = Object.values(annotations).filter((a) => a !== annotations.signature);
+/**
+ * What a v1 signature covers, frozen in this order: the labels and annotations mario identified a run by when v1
+ * was made. Runs signed then stay in the cluster, so a label or annotation added later is not covered (adding it
+ * here would make every existing run fail to verify); to cover one, sign a v2 payload and keep verifying v1.
+ */
+const v1SignedLabels = [labels.managedBy, labels.owner, labels.repo, labels.pr, labels.command, labels.headSha, labels.kind, labels.job];
+const v1SignedAnnotations = [
+  annotations.repo,
+  annotations.requester,
+  annotations.commandLine,
+  annotations.prUrl,
+  annotations.installationId,
+  annotations.checkName,
+  annotations.branch,
+  annotations.tick,
+];
 /** Runs already logged as unsigned; bounded, so a flood of forged runs cannot grow it without end. */
 const maxRemembered = 10_000;
 
 export function runSignature(key: string, log?: { warn(o: object, m: string): void }): RunSignature {
   const mac = (run: PipelineRun) => {
     const { namespace = "", name, labels: l = {}, annotations: a = {} } = run.metadata;
-    const payload = JSON.stringify(["mario run v1", namespace, name, ...signedLabels.map((k) => l[k] ?? null), ...signedAnnotations.map((k) => a[k] ?? null)]);
+    const payload = JSON.stringify(["mario run v1", namespace, name, ...v1SignedLabels.map((k) => l[k] ?? null), ...v1SignedAnnotations.map((k) => a[k] ?? null)]);
     return createHmac("sha256", key).update(payload).digest("base64url");
   };
   const logged = new Set<string>();

@@ -59,9 +59,9 @@ export function createRunStore(redis: Redis, prefix: string) {
           .multi()
           .hset(k, "status", JSON.stringify(status))
           .expire(k, retentionSeconds)
-          .zadd(index, Date.parse(meta.createdAt), `${meta.namespace}/${meta.name}`)
-          .sadd(prIndex(meta), `${meta.namespace}/${meta.name}`)
-          .expire(prIndex(meta), retentionSeconds);
+          .zadd(index, Date.parse(meta.createdAt), `${meta.namespace}/${meta.name}`);
+        // Periodic and staging runs have no PR (pr 0): nothing asks for them by PR, and their index would only grow.
+        if (meta.pr > 0) multi.sadd(prIndex(meta), `${meta.namespace}/${meta.name}`).expire(prIndex(meta), retentionSeconds);
         if (!finishedStates.has(status.state)) multi.sadd(unfinishedIndex(meta.namespace), meta.name);
         await multi.exec();
       }
@@ -127,7 +127,7 @@ export function createRunStore(redis: Redis, prefix: string) {
       if (gone.length) await redis.srem(unfinishedIndex(namespace), ...gone);
       return names.filter((n) => !gone.includes(n));
     },
-    /** Every run recorded for a PR (`namespace/name`), in no particular order. */
+    /** Every run recorded for a PR (`namespace/name`), in no particular order; none for pr 0 (runs of no PR). */
     async runsOfPullRequest(repo: { owner: string; name: string }, pr: number): Promise<string[]> {
       return redis.smembers(prIndex({ repo, pr }));
     },

@@ -1,3 +1,4 @@
+import { repoFullName } from "../github/repo-full-name.js";
 import { isHttpUrl } from "../text/http-url.js";
 import type { RunMeta } from "./run-record.js";
 
@@ -18,7 +19,7 @@ export interface RunTarget {
  * (absent from a record rebuilt from the cluster).
  */
 export function runTarget(meta: Pick<RunMeta, "repo" | "pr" | "prUrl" | "kind" | "branch" | "prs">, opts: { repo?: boolean } = {}): RunTarget {
-  const repo = opts.repo === false ? "" : `${meta.repo.owner}/${meta.repo.name}`;
+  const repo = opts.repo === false ? "" : repoFullName(meta.repo);
   const onBranch = [repo, meta.branch].filter(Boolean).join(":");
   let label: string;
   if (meta.kind === "staging") {

@@ -1,6 +1,7 @@
 import type { CommandDefinition } from "../commands/command-definition.js";
 import type { MarioConfig, PipelineConfig } from "../config/config-schema.js";
 import type { TemplateContext } from "../config/render-template.js";
+import { repoKey } from "../github/repo-full-name.js";
 import { buildPipelineRun, pipelineRunNamespace } from "../kube/build-pipeline-run.js";
 import { describeKubeError, isRetryableKubeError } from "../kube/kube-errors.js";
 import { runName } from "../kube/labels.js";
@@ -196,7 +197,7 @@ export function workspaceSecrets(pipeline: PipelineConfig): string[] {
 
 /** Whether a PR's head lives in another repository than its base (a deleted head repository counts as a fork). */
 export function isForkHead(repo: { owner: string; name: string }, headRepoFullName: string): boolean {
-  return headRepoFullName.toLowerCase() !== `${repo.owner}/${repo.name}`.toLowerCase();
+  return headRepoFullName.toLowerCase() !== repoKey(repo);
 }
 
 /**

@@ -1,13 +1,12 @@
 import type { Redis } from "ioredis";
 import type { RepoRef } from "../github/github-port.js";
+import { repoFullName, repoKey } from "../github/repo-full-name.js";
 import type { SlackConfig, SubscriptionKind } from "./slack-config.js";
 
 /** What a subscriber receives: `all` is failures (of periodic jobs), merges and a live message for every run. */
 export type NotificationKind = "failures" | "merges" | "runs";
 
 const covers = (kind: SubscriptionKind, wanted: NotificationKind) => kind === "all" || kind === wanted;
-
-export const repoName = (repo: RepoRef) => `${repo.owner}/${repo.name}`;
 
 export function parseRepo(text: string): RepoRef | undefined {
   const m = /^([A-Za-z0-9_.-]{1,100})\/([A-Za-z0-9_.-]{1,100})$/.exec(text);
@@ -28,7 +27,7 @@ export function channelSettings(redis: Redis, prefix: string, config: SlackConfi
       return bound ? parseRepo(bound) : undefined;
     },
     async bind(channel: string, repo: RepoRef): Promise<void> {
-      await redis.set(bindingKey(channel), repoName(repo));
+      await redis.set(bindingKey(channel), repoFullName(repo));
     },
     /** Returns the repository the channel was bound to in Slack, if any. */
     async unbind(channel: string): Promise<RepoRef | undefined> {
@@ -36,14 +35,14 @@ export function channelSettings(redis: Redis, prefix: string, config: SlackConfi
       return previous ? parseRepo(previous) : undefined;
     },
     async subscribe(channel: string, repo: RepoRef, kind: SubscriptionKind): Promise<void> {
-      await redis.hset(subsKey(repoName(repo)), channel, kind);
+      await redis.hset(subsKey(repoFullName(repo)), channel, kind);
     },
     async unsubscribe(channel: string, repo: RepoRef): Promise<boolean> {
-      return (await redis.hdel(subsKey(repoName(repo)), channel)) === 1;
+      return (await redis.hdel(subsKey(repoFullName(repo)), channel)) === 1;
     },
     /** Channels that want `wanted` about `repo`. */
     async subscribers(repo: RepoRef, wanted: NotificationKind): Promise<string[]> {
-      const name = repoName(repo).toLowerCase();
+      const name = repoKey(repo);
       const channels = new Set<string>();
       for (const c of config.channels) {
         for (const s of c.subscribe) if (s.repo.toLowerCase() === name && s.events.some((k) => covers(k, wanted))) channels.add(c.channel);

@@ -1,7 +1,8 @@
 import type { RepoRef } from "../github/github-port.js";
+import { repoFullName } from "../github/repo-full-name.js";
 import { stateView } from "../runs/render-run-report.js";
 import type { RunState } from "../runs/run-status.js";
-import { repoName, type ChannelSettings, type NotificationKind } from "./channel-settings.js";
+import { type ChannelSettings, type NotificationKind } from "./channel-settings.js";
 import type { SlackMessage } from "./slack-port.js";
 import { escapeSlack, slackCode, slackLink } from "./slack-text.js";
 
@@ -49,27 +50,27 @@ function describe(event: SlackEvent): { repo: RepoRef; kinds: NotificationKind[]
         repo: event.repo,
         kinds: failedStates.has(event.state) ? ["failures", "runs"] : ["runs"],
         id: `periodic:${event.id}`,
-        text: `${view.icon} Periodic job ${slackCode(event.job)} of ${slackCode(repoName(event.repo))}: *${view.title}*${event.logUrl ? ` — ${slackLink(event.logUrl, "logs")}` : ""}`,
+        text: `${view.icon} Periodic job ${slackCode(event.job)} of ${slackCode(repoFullName(event.repo))}: *${view.title}*${event.logUrl ? ` — ${slackLink(event.logUrl, "logs")}` : ""}`,
       };
     }
     case "merged":
       return {
         repo: event.repo,
         kinds: ["merges"],
-        id: `merged:${repoName(event.repo)}#${event.pr}:${event.sha}`,
+        id: `merged:${repoFullName(event.repo)}#${event.pr}:${event.sha}`,
         text: `🔀 Merged ${prLink(event)}${event.title ? `: ${escapeSlack(event.title.slice(0, 120))}` : ""}`,
       };
     case "removed-from-queue":
       return {
         repo: event.repo,
         kinds: ["merges"],
-        id: `removed:${repoName(event.repo)}#${event.pr}:${event.id}`,
+        id: `removed:${repoFullName(event.repo)}#${event.pr}:${event.id}`,
         text: `⚠️ ${prLink(event)} left the merge queue: ${escapeSlack(event.reason.slice(0, 300))}`,
       };
   }
 }
 
 function prLink(event: { repo: RepoRef; pr: number; url?: string }): string {
-  const label = `${repoName(event.repo)}#${event.pr}`;
+  const label = `${repoFullName(event.repo)}#${event.pr}`;
   return event.url ? slackLink(event.url, label) : escapeSlack(label);
 }

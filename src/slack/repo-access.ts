@@ -1,6 +1,6 @@
 import type { GitHubPort, RepoRef } from "../github/github-port.js";
 import { permissionAtLeast, permissionPhrase, type Permission } from "../github/permission.js";
-import { repoName } from "./channel-settings.js";
+import { repoFullName } from "../github/repo-full-name.js";
 import { identityPermission, resolveIdentity, type SlackIdentity, type SlackUser } from "./slack-identity.js";
 import type { SlackServices } from "./slack-services.js";
 import { slackCode } from "./slack-text.js";
@@ -42,12 +42,12 @@ export async function checkAccess(services: SlackServices, user: SlackUser, repo
   if (!who.ok) return who;
   const installationId = await services.installations(repo);
   if (installationId === undefined) {
-    return { ok: false, message: `mario is not installed on ${slackCode(repoName(repo))} (or the repository does not exist), so ${what} did not happen.` };
+    return { ok: false, message: `mario is not installed on ${slackCode(repoFullName(repo))} (or the repository does not exist), so ${what} did not happen.` };
   }
   const gh = await services.commands.github(installationId);
   const have = await identityPermission(services.commands, gh, who.identity, repo);
   if (!permissionAtLeast(have, need)) {
-    return { ok: false, message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoName(repo))}; you have ${youHave(have, who.identity)}, so I did not do it.` };
+    return { ok: false, message: `${what} needs ${permissionPhrase(need)} ${slackCode(repoFullName(repo))}; you have ${youHave(have, who.identity)}, so I did not do it.` };
   }
   return { ok: true, identity: who.identity, installationId, gh, have };
 }
@@ -65,7 +65,7 @@ export async function checkTrusted(services: SlackServices, user: SlackUser, rep
   const owner = slackCode(repo.owner);
   const member = orgMembers ? ` or membership of ${owner}` : "";
   const notMember = !orgMembers ? "" : access.identity.login ? ` and are not a member of ${owner}` : " and no GitHub login whose membership mario could check";
-  return { ok: false, message: `${what} needs ${permissionPhrase(minPermission)} ${slackCode(repoName(repo))}${member}; you have ${youHave(access.have, access.identity)}${notMember}, so I did not do it.` };
+  return { ok: false, message: `${what} needs ${permissionPhrase(minPermission)} ${slackCode(repoFullName(repo))}${member}; you have ${youHave(access.have, access.identity)}${notMember}, so I did not do it.` };
 }
 
 /** "read access (as GitHub user `bob`)". */

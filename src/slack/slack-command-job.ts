@@ -1,8 +1,9 @@
 import type { CommandRequest } from "../commands/command-definition.js";
 import type { RepoRef } from "../github/github-port.js";
+import { repoFullName } from "../github/repo-full-name.js";
 import { handleCommands, type CommandDeps } from "../work/handle-commands.js";
 import type { Attempt } from "../work/work-queue.js";
-import { parseRepo, repoName } from "./channel-settings.js";
+import { parseRepo } from "./channel-settings.js";
 import { identify } from "./repo-access.js";
 import { identityPermission, type SlackUser } from "./slack-identity.js";
 import { sayIfGivingUp, slackReply } from "./slack-reply.js";
@@ -53,13 +54,13 @@ async function dispatch(services: SlackServices, event: SlackCommandEvent, attem
     );
   }
   const prText = event.target ? String(event.target.pr) : text.pr;
-  if (prText === undefined) return reply.say(`Which pull request of ${slackCode(repoName(repo))}? Add ${slackCode("pr=<number>")}.`);
+  if (prText === undefined) return reply.say(`Which pull request of ${slackCode(repoFullName(repo))}? Add ${slackCode("pr=<number>")}.`);
   if (!/^[1-9][0-9]{0,9}$/.test(prText)) return reply.say(`${slackCode(`pr=${prText}`)} is not a pull request number; write it as ${slackCode("pr=123")}.`);
 
   const who = await identify(services, event.user);
   if (!who.ok) return reply.say(who.message);
   const installationId = await services.installations(repo);
-  if (installationId === undefined) return reply.say(`mario is not installed on ${slackCode(repoName(repo))} (or the repository does not exist), so nothing ran.`);
+  if (installationId === undefined) return reply.say(`mario is not installed on ${slackCode(repoFullName(repo))} (or the repository does not exist), so nothing ran.`);
 
   const request: CommandRequest = {
     deliveryId: `slack-${event.deliveryId}`,

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { GitHubPort, RepoRef } from "../github/github-port.js";
+import { repoKey } from "../github/repo-full-name.js";
 import { permissionAtLeast, type Permission } from "../github/permission.js";
 import type { PermissionLookup } from "../work/permission-cache.js";
 import { isSlackError, type SlackApiError, type SlackPort } from "./slack-port.js";
@@ -72,7 +73,7 @@ export async function identityPermission(deps: Pick<IdentityDeps, "permission">,
 
 function groupCovers(group: SlackConfig["groups"][number], repo: RepoRef): boolean {
   if (!group.repos) return true;
-  const full = `${repo.owner}/${repo.name}`.toLowerCase();
+  const full = repoKey(repo);
   return group.repos.some((r) => r.toLowerCase() === full || (r.endsWith("/*") && r.slice(0, -2).toLowerCase() === repo.owner.toLowerCase()));
 }
 

@@ -1,4 +1,5 @@
-import { parseRepo, repoName } from "./channel-settings.js";
+import { repoFullName } from "../github/repo-full-name.js";
+import { parseRepo } from "./channel-settings.js";
 import { checkAccess } from "./repo-access.js";
 import { escapeSlack, slackCode } from "./slack-text.js";
 import type { SlackVerbContext } from "./slack-verbs.js";
@@ -13,9 +14,9 @@ export async function queueVerb(ctx: SlackVerbContext): Promise<void> {
   const access = await checkAccess(ctx.services, ctx.event.user, repo, "read", "Showing the merge queue");
   if (!access.ok) return ctx.say(access.message);
   const pools = ctx.services.queueReader ? await ctx.services.queueReader(repo) : undefined;
-  if (!pools) return ctx.say(`The merge queue is not enabled for ${slackCode(repoName(repo))}.`);
-  if (pools.length === 0 || pools.every((p) => p.pullRequests.length === 0)) return ctx.say(`The merge queue of ${slackCode(repoName(repo))} is empty.`);
-  const lines = [`*Merge queue of ${escapeSlack(repoName(repo))}*`];
+  if (!pools) return ctx.say(`The merge queue is not enabled for ${slackCode(repoFullName(repo))}.`);
+  if (pools.length === 0 || pools.every((p) => p.pullRequests.length === 0)) return ctx.say(`The merge queue of ${slackCode(repoFullName(repo))} is empty.`);
+  const lines = [`*Merge queue of ${escapeSlack(repoFullName(repo))}*`];
   for (const pool of pools) {
     lines.push(`*${escapeSlack(pool.branch)}*${pool.state ? ` — ${escapeSlack(pool.state)}` : ""}`);
     if (pool.pullRequests.length === 0) lines.push("• (empty)");

@@ -1,5 +1,6 @@
 import type { CommandDefinition } from "../commands/command-definition.js";
-import { repoName, parseRepo } from "./channel-settings.js";
+import { repoFullName } from "../github/repo-full-name.js";
+import { parseRepo } from "./channel-settings.js";
 import type { SlackCommandEvent } from "./slack-command-job.js";
 import type { SlackServices } from "./slack-services.js";
 import { escapeSlack, slackCode } from "./slack-text.js";
@@ -58,7 +59,7 @@ async function helpVerb({ services, event, text, say }: SlackVerbContext): Promi
   const bound = await services.channels.boundRepo(event.channel);
   const lines = [
     `*mario in Slack*: ${slackCode(`${slash} <command> [args] repo=owner/name pr=<number>`)}`,
-    bound ? `This channel is bound to ${slackCode(repoName(bound))}, so ${slackCode("repo=")} may be left out.` : `This channel is not bound to a repository; add ${slackCode("repo=owner/name")} or use ${slackCode(`${slash} bind owner/name`)}.`,
+    bound ? `This channel is bound to ${slackCode(repoFullName(bound))}, so ${slackCode("repo=")} may be left out.` : `This channel is not bound to a repository; add ${slackCode("repo=owner/name")} or use ${slackCode(`${slash} bind owner/name`)}.`,
     "",
     "*Commands on a pull request* (the same as in PR comments):",
     ...[...services.commands.registry.values()]
@@ -98,7 +99,7 @@ async function bindVerb(ctx: SlackVerbContext): Promise<void> {
   const access = await checkAccess(ctx.services, ctx.event.user, repo, need, "Binding a channel");
   if (!access.ok) return ctx.say(access.message);
   await ctx.services.channels.bind(ctx.event.channel, repo);
-  return ctx.say(`This channel now acts on ${slackCode(repoName(repo))}: ${slackCode(`${ctx.event.command} build image pr=123`)} works without ${slackCode("repo=")}.`);
+  return ctx.say(`This channel now acts on ${slackCode(repoFullName(repo))}: ${slackCode(`${ctx.event.command} build image pr=123`)} works without ${slackCode("repo=")}.`);
 }
 
 async function unbindVerb(ctx: SlackVerbContext): Promise<void> {
@@ -108,8 +109,8 @@ async function unbindVerb(ctx: SlackVerbContext): Promise<void> {
   if (!access.ok) return ctx.say(access.message);
   const removed = await ctx.services.channels.unbind(ctx.event.channel);
   const still = await ctx.services.channels.boundRepo(ctx.event.channel);
-  if (!removed) return ctx.say(`This channel's repository ${slackCode(repoName(bound))} comes from mario's config; change it there.`);
-  return ctx.say(still ? `Unbound; the channel falls back to ${slackCode(repoName(still))} from mario's config.` : `This channel no longer acts on ${slackCode(repoName(removed))}.`);
+  if (!removed) return ctx.say(`This channel's repository ${slackCode(repoFullName(bound))} comes from mario's config; change it there.`);
+  return ctx.say(still ? `Unbound; the channel falls back to ${slackCode(repoFullName(still))} from mario's config.` : `This channel no longer acts on ${slackCode(repoFullName(removed))}.`);
 }
 
 async function subscribeVerb(ctx: SlackVerbContext): Promise<void> {
@@ -126,7 +127,7 @@ async function subscribeVerb(ctx: SlackVerbContext): Promise<void> {
     merges: "merges and removals from the merge queue",
     all: "a live message for every run, every periodic result, and merges and removals from the merge queue",
   }[kind as SubscriptionKind];
-  return ctx.say(`This channel will get ${what} of ${slackCode(repoName(repo))}.`);
+  return ctx.say(`This channel will get ${what} of ${slackCode(repoFullName(repo))}.`);
 }
 
 async function unsubscribeVerb(ctx: SlackVerbContext): Promise<void> {
@@ -135,5 +136,5 @@ async function unsubscribeVerb(ctx: SlackVerbContext): Promise<void> {
   const access = await checkAccess(ctx.services, ctx.event.user, repo, ctx.services.slackConfig.bindPermission, "Unsubscribing a channel");
   if (!access.ok) return ctx.say(access.message);
   const removed = await ctx.services.channels.unsubscribe(ctx.event.channel, repo);
-  return ctx.say(removed ? `No more notifications of ${slackCode(repoName(repo))} here.` : `This channel had no subscription to ${slackCode(repoName(repo))} made in Slack (subscriptions in the config are changed there).`);
+  return ctx.say(removed ? `No more notifications of ${slackCode(repoFullName(repo))} here.` : `This channel had no subscription to ${slackCode(repoFullName(repo))} made in Slack (subscriptions in the config are changed there).`);
 }

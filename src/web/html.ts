@@ -31,7 +31,6 @@ function render(value: unknown): string {
   return escapeHtml(value);
 }
 
-/** What every page of one server shows around its content (set per request by createHttpServer). */
 /**
  * A link to somewhere else (a PR, a branch), or just the text when the address is not http(s): addresses that come
  * from the cluster (a run's annotations) must never become `javascript:` or `data:` links.
@@ -40,6 +39,7 @@ export function externalLink(url: string, text: SafeHtml): SafeHtml {
   return isHttpUrl(url) ? html`<a href="${url}">${text}</a>` : text;
 }
 
+/** What every page of one server shows around its content (set per request by createHttpServer). */
 export interface PageChrome {
   /** A notice at the top of every page, e.g. that GitHub, Slack and the cluster are simulated (the sandbox). */
   banner?: string;

@@ -1,4 +1,5 @@
 import type { PoolStore } from "../merge-queue/pool-store.js";
+import { poolId } from "../merge-queue/pool-types.js";
 import { getRoute, send, type Route } from "./http-server.js";
 
 /**
@@ -25,10 +26,11 @@ export function queueApiRoutes(store: PoolStore, visible: PoolVisibility = async
     }),
     getRoute(/^\/api\/queue\/([^/]+)\/([^/]+)\/(.+)$/, async (m, _req, res) => {
       const [owner, repo, branch] = [m[1]!, m[2]!, m[3]!].map(decodeURIComponent) as [string, string, string];
-      const id = `${owner}/${repo}:${branch}`;
+      const pool = { owner, repo, branch };
+      const id = poolId(pool);
       const view = (await visible(id)) ? await store.view(id) : undefined;
-      if (!view) return send(res, 404, "application/json; charset=utf-8", json({ message: `no merge pool ${owner}/${repo}:${branch}` }));
-      send(res, 200, "application/json; charset=utf-8", json({ ...view, history: await store.history({ owner, repo, branch }, 200) }));
+      if (!view) return send(res, 404, "application/json; charset=utf-8", json({ message: `no merge pool ${id}` }));
+      send(res, 200, "application/json; charset=utf-8", json({ ...view, history: await store.history(pool, 200) }));
     }),
   ];
 }

@@ -1,5 +1,5 @@
 import type { HistoryEntry, PoolStore, PoolView } from "../merge-queue/pool-store.js";
-import { parsePoolId } from "../merge-queue/pool-types.js";
+import { parsePoolId, poolId } from "../merge-queue/pool-types.js";
 import { html, page, type SafeHtml } from "./html.js";
 import { getRoute, send, type Route } from "./http-server.js";
 import type { PoolVisibility } from "./queue-api.js";
@@ -48,7 +48,7 @@ ${pools.length === 0 ? emptyState(deps) : pools.map((p) => poolSection(p.view, p
       } catch {
         return send(res, 400, "text/html; charset=utf-8", page("Bad pool name", html`<h1>Bad pool name</h1><p class="note">The address is not a valid /queue/&lt;org&gt;/&lt;repo&gt;/&lt;branch&gt;.</p>`));
       }
-      const id = `${owner}/${repo}:${branch}`;
+      const id = poolId({ owner, repo, branch });
       const view = (await visible(id)) ? await deps.store.view(id) : undefined;
       const history = view ? await deps.store.history({ owner, repo, branch }, 200) : [];
       if (!view) {

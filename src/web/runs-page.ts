@@ -1,3 +1,4 @@
+import { repoFullName } from "../github/repo-full-name.js";
 import type { RunStore } from "../runs/run-store.js";
 import type { RunRecord } from "../runs/run-record.js";
 import type { RunState } from "../runs/run-status.js";
@@ -35,7 +36,7 @@ export function runsPageRoute(deps: { store: RunStore }): Route {
     const hidden = recent.filter((r) => r.meta.logToken).length;
     const runs = recent.filter((r) => !r.meta.logToken).filter(
       (r) =>
-        (!filter.repo || `${r.meta.repo.owner}/${r.meta.repo.name}` === filter.repo) &&
+        (!filter.repo || repoFullName(r.meta.repo) === filter.repo) &&
         (!filter.pr || String(r.meta.pr) === filter.pr) &&
         (!filter.state || r.status.state === filter.state),
     );
@@ -60,7 +61,7 @@ ${runs.slice(0, shown).map(row)}</table>${runs.length > shown ? html`<p class="n
 function row(run: RunRecord) {
   const { meta, status } = run;
   const took = status.startedAt && status.completedAt ? formatDuration(Date.parse(status.completedAt) - Date.parse(status.startedAt)) : "";
-  const repo = `${meta.repo.owner}/${meta.repo.name}`;
+  const repo = repoFullName(meta.repo);
   // The repository has its own column.
   const target = runTarget(meta, { repo: false });
   const where = externalLink(target.url ?? "", html`${target.label}`);

@@ -8,6 +8,7 @@ import type { MarioConfig } from "../config/config-schema.js";
 import type { TemplateContext } from "../config/render-template.js";
 import type { GitHubForInstallation, GitHubPort, PullRequestInfo } from "../github/github-port.js";
 import { permissionAtLeast, permissionPhrase, type Permission } from "../github/permission.js";
+import { repoFullName } from "../github/repo-full-name.js";
 import { isForkHead, startRun, type StartRunDeps } from "../runs/start-run.js";
 import { codeSpan } from "../text/markdown.js";
 import type { PermissionLookup } from "./permission-cache.js";
@@ -150,7 +151,7 @@ async function authorize(request: CommandRequest, definition: CommandDefinition,
 }
 
 function templateContext(request: CommandRequest, pr: PullRequestInfo | undefined, verb: string): Omit<TemplateContext, "args"> {
-  const fullName = `${request.repo.owner}/${request.repo.name}`;
+  const fullName = repoFullName(request.repo);
   return {
     repo: { owner: request.repo.owner, name: request.repo.name, fullName, cloneUrl: pr?.cloneUrl ?? "", htmlUrl: pr?.repoHtmlUrl ?? "" },
     pr: { number: request.issueNumber, headSha: pr?.head.sha ?? "", headRef: pr?.head.ref ?? "", baseRef: pr?.base.ref ?? "", baseSha: pr?.base.sha ?? "" },

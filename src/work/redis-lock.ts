@@ -35,6 +35,12 @@ if redis.call("del", KEYS[2]) == 1 then
 end
 redis.call("del", KEYS[1])
 return 0`;
+// The holder is still at work: its lock lives on, and so does a note left for it (the note must outlast the round).
+const extend = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call("pexpire", KEYS[1], ARGV[2])
+redis.call("pexpire", KEYS[2], ARGV[2])
+return 1`;
 /** A holder handles at most this many notes in a row before it hands the rest back to the queue. */
 const maxRounds = 20;
 
@@ -42,18 +48,45 @@ type LockRedis = Redis & {
   marioReleaseLock(key: string, token: string): Promise<number>;
   marioAcquireOrNote(key: string, note: string, token: string, ttlMs: number): Promise<number>;
   marioFinishOrAgain(key: string, note: string, token: string, ttlMs: number): Promise<number>;
+  marioExtendLock(key: string, note: string, token: string, ttlMs: number): Promise<number>;
 };
 
-/** A short Redis lock (SET NX PX, released only by its owner). The TTL bounds the damage of a crashed holder. */
+/**
+ * A Redis lock (SET NX PX, released only by its owner). The holder extends it every third of the TTL while its work
+ * runs, however long that takes (a report waiting on a slow GitHub); the TTL only bounds how long a holder that died
+ * or lost Redis keeps others out.
+ */
 export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
   // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every call.
   if (!("marioReleaseLock" in redis)) {
     redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
     redis.defineCommand("marioAcquireOrNote", { numberOfKeys: 2, lua: acquireOrNote });
     redis.defineCommand("marioFinishOrAgain", { numberOfKeys: 2, lua: finishOrAgain });
+    redis.defineCommand("marioExtendLock", { numberOfKeys: 2, lua: extend });
   }
   const r = redis as LockRedis;
   const releaseLock = (key: string, token: string) => r.marioReleaseLock(key, token);
+  /** Runs `fn`, keeping the lock (and `note`) alive meanwhile; stops once the lock turns out to be lost. */
+  const whileHeld = async <T>(key: string, note: string, token: string, fn: () => Promise<T>): Promise<T> => {
+    let pending = false; // while Redis is unreachable a call waits: one at a time, not one more every tick
+    const timer = setInterval(() => {
+      if (pending) return;
+      pending = true;
+      r.marioExtendLock(key, note, token, ttlMs).then(
+        (held) => {
+          pending = false;
+          if (held !== 1) clearInterval(timer);
+        },
+        () => void (pending = false), // tried again next tick; if the lock expired meanwhile, it is lost
+      );
+    }, Math.max(10, Math.floor(ttlMs / 3)));
+    timer.unref();
+    try {
+      return await fn();
+    } finally {
+      clearInterval(timer);
+    }
+  };
   return {
     async coalesce(name, fn) {
       const key = `${prefix}lock:${name}`;
@@ -62,7 +95,7 @@ export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
       if ((await r.marioAcquireOrNote(key, note, token, ttlMs)) !== 1) return; // the holder runs fn again for us
       for (let round = 1; ; round++) {
         try {
-          await fn();
+          await whileHeld(key, note, token, fn);
         } catch (error) {
           await releaseLock(key, token);
           throw error;
@@ -81,7 +114,7 @@ export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
       const token = randomUUID();
       if ((await redis.set(key, token, "PX", ttlMs, "NX")) !== "OK") throw new LockBusyError(name);
       try {
-        return await fn();
+        return await whileHeld(key, key, token, fn); // no note: the lock's own key stands in for it
       } finally {
         await releaseLock(key, token);
       }

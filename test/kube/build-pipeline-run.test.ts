@@ -151,6 +151,53 @@ describe("rebuilding a run record from its PipelineRun", () => {
     expect(warnings).toEqual([{ run: "mario/mario-build-42-abc" }]);
   });
 
+  // A periodic run as mario v1 signed it (signature computed then, with this key): it is in clusters now, so
+  // however labels and annotations change later, it must keep verifying.
+  const signedBefore: PipelineRun = {
+    apiVersion: "tekton.dev/v1",
+    kind: "PipelineRun",
+    metadata: {
+      namespace: "mario",
+      name: "mario-nightly-0-0123456789",
+      labels: {
+        "app.kubernetes.io/managed-by": "mario",
+        "mario.dev/repo-owner": "octo",
+        "mario.dev/repo-name": "demo",
+        "mario.dev/pr": "0",
+        "mario.dev/command": "nightly",
+        "mario.dev/head-sha": "a".repeat(40),
+        "mario.dev/kind": "periodic",
+        "mario.dev/job": "nightly",
+      },
+      annotations: {
+        "mario.dev/repo": "octo/demo",
+        "mario.dev/requester": "mario",
+        "mario.dev/command-line": "job nightly",
+        "mario.dev/pr-url": "",
+        "mario.dev/installation-id": "7",
+        "mario.dev/check-name": "mario/nightly",
+        "mario.dev/branch": "main",
+        "mario.dev/tick": "2024-05-01T03:00:00.000Z",
+        "mario.dev/signature": "dH0YivRFhc1EvJ9a0Qg0ZFDBrRXYeZFjrJpq3ix-vzc",
+      },
+    },
+    spec: {},
+  } as PipelineRun;
+
+  it("still trusts a run signed by an earlier mario, and a label added since does not count", () => {
+    expect(signature.verify(signedBefore)).toBe(true);
+    expect(metaFromPipelineRun(signedBefore, signature)).toMatchObject({ kind: "periodic", job: "nightly", branch: "main", installationId: 7 });
+    expect(signature.verify(relabel(signedBefore, "mario.dev/added-later", "x"))).toBe(true);
+  });
+
+  it.each([
+    ["kind", "mario.dev/kind", "job"],
+    ["job", "mario.dev/job", "deploy"],
+    ["repository owner", "mario.dev/repo-owner", "victim"],
+  ])("does not trust a run signed by an earlier mario whose %s label was changed", (_name, key, value) => {
+    expect(signature.verify(relabel(signedBefore, key, value))).toBe(false);
+  });
+
   it("keeps only http(s) PR links", () => {
     const scripted = signature.sign(annotate(build, "mario.dev/pr-url", "javascript:alert(document.cookie)"));
     expect(metaFromPipelineRun(scripted, signature)?.prUrl).toBe("");

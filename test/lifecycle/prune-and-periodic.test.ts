@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { faults } from "../fakes/fake-github.js";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { keysMatching } from "../support/test-redis.js";
 import { checksNamed, ns, playRun, runsOf, sendPullRequest, startJobsMario, waitForRuns } from "./lifecycle-support.js";
 
 let t: TestMario;
@@ -74,6 +75,34 @@ describe("periodic jobs", () => {
     } finally {
       await replica.close();
     }
+  });
+});
+
+describe("what runs leave in Redis", () => {
+  it("indexes only a PR's own runs under the PR, and keeps no result for a merge queue that is off", async () => {
+    t = await startJobsMario(`  - name: nightly
+    repos: ["octo/demo"]
+    schedule: "*/1 * * * * *"
+    branch: main
+    pipeline:
+      pipelineRef: { name: mario-nightly }
+mergeQueue:
+  enabled: false
+`);
+    const [nightly] = await waitForRuns(t, "nightly", 1);
+    playRun(t, nightly.metadata.name, "Succeeded");
+    const head = t.github.state.git.branch(repo, "main")!;
+    await waitFor(() => t.github.state.statuses(repo, head).find((s) => s.context === "mario/nightly" && s.state === "success"), "the nightly run reported");
+    await sendPullRequest(t, "opened");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    playRun(t, unit.metadata.name, "Succeeded");
+    await waitFor(() => checksNamed(t, "mario/unit-tests")[0]?.conclusion === "success", "the unit-tests run reported");
+    await settle();
+    const keys = async (pattern: string) => (await keysMatching(`${t.prefix}:${pattern}`)).map((k) => k.slice(t.prefix.length + 1));
+    // Periodic runs belong to no PR: nothing reads an index of them, which would only grow.
+    expect(await keys("pr-runs:*")).toEqual(["pr-runs:octo/demo#42"]);
+    // The merge queue is off: a job run's result is not recorded for it.
+    expect(await keys("mq:*")).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { redisLock } from "../../src/work/redis-lock.js";
+import { LockBusyError, redisLock } from "../../src/work/redis-lock.js";
 import { deleteKeys, redisUrl, uniquePrefix } from "../support/test-redis.js";
 
 const prefix = `${uniquePrefix()}:`;
@@ -44,6 +44,60 @@ describe("coalescing lock", () => {
     // Free again: the next caller runs its own work at once.
     await b.coalesce("report:x", work("later"));
     expect(rounds).toEqual(["first", "first", "later"]);
+  });
+
+  it("keeps the lock and the callers' note while a round runs longer than the TTL: nobody runs beside the holder, and the holder still runs again", async () => {
+    // TTL 200 ms, a first round of 700 ms (a report waiting on a slow GitHub).
+    const [a, b] = [redisLock(redis[0], prefix, 200), redisLock(redis[1], prefix, 200)];
+    const slow = gate();
+    setTimeout(slow.open, 700);
+    let running = 0;
+    let most = 0;
+    const rounds: string[] = [];
+    const work = (label: string, hold?: Promise<void>) => async () => {
+      running += 1;
+      most = Math.max(most, running);
+      rounds.push(label);
+      await hold;
+      running -= 1;
+    };
+    const holder = a.coalesce("report:slow", work("first", slow.opened));
+    await new Promise((r) => setTimeout(r, 50));
+    await b.coalesce("report:slow", work("early")); // its note must live until the holder looks, at 700 ms
+    await new Promise((r) => setTimeout(r, 350)); // past the TTL of the lock and of that note
+    await b.coalesce("report:slow", work("late")); // the holder is still at work: a note, not a second round beside it
+    await holder;
+    expect(rounds).toEqual(["first", "first"]);
+    expect(most).toBe(1);
+  });
+
+  it("keeps a plain lock while its work runs longer than the TTL", async () => {
+    const [a, b] = [redisLock(redis[0], prefix, 200), redisLock(redis[1], prefix, 200)];
+    const done = gate();
+    const holder = a.withLock("archive:slow", () => done.opened);
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(b.withLock("archive:slow", async () => "ran beside the holder")).rejects.toThrow(LockBusyError);
+    done.open();
+    await holder;
+    await expect(b.withLock("archive:slow", async () => "ran")).resolves.toBe("ran");
+  });
+
+  it("gives a holder that lost Redis no more than the TTL: then another worker takes over", async () => {
+    const lost = new Redis(redisUrl(), { protocol: 2 });
+    const b = redisLock(redis[1], prefix, 200);
+    const never = gate();
+    const holder = redisLock(lost, prefix, 200).coalesce("report:lost", () => never.opened);
+    const holderSettled = holder.catch((error: unknown) => error);
+    await new Promise((r) => setTimeout(r, 50));
+    lost.disconnect(); // its keep-alive fails from now on (and does not crash the process)
+    let ran = false;
+    await b.coalesce("report:lost", async () => void (ran = true));
+    expect(ran).toBe(false); // still within the TTL: a note for the holder
+    await new Promise((r) => setTimeout(r, 300));
+    await b.coalesce("report:lost", async () => void (ran = true));
+    expect(ran).toBe(true);
+    never.open();
+    expect(await holderSettled).toBeInstanceOf(Error); // its Redis is gone: it cannot say it is done
   });
 
   it("lets go when the work fails, so the retried job (or the next caller) runs it", async () => {
