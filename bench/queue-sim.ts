@@ -126,7 +126,7 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
     review: reviewSchema.parse({}),
   };
   const gh = octokitGitHub(new Octokit({ auth: "bench-token", baseUrl: o.github.apiUrl }));
-  const deps = { github: gh, ci, store, config, planner: o.planner, now: () => now, sleep: async () => {} };
+  const deps = { github: gh, ci, store, labelStore: { redis: o.redis, prefix: o.prefix }, config, planner: o.planner, now: () => now, sleep: async () => {} };
   const requestsBefore = o.github.requests.length;
 
   const readyAt = new Map<number, number>();

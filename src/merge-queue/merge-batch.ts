@@ -1,4 +1,5 @@
 import type { PullRequestInfo } from "../github/github-port.js";
+import { addManagedLabel, labelSpecs } from "../review/review-labels.js";
 import { codeSpan } from "../text/markdown.js";
 import { mergePr } from "./merge-pr.js";
 import type { HistoryEntry } from "./pool-store.js";
@@ -72,7 +73,7 @@ export async function mergeBatch(c: MergeContext, merge: NonNullable<Plan["merge
     } else {
       note("skipped", [pr.number], `its head changed since it was tested: ${outcome.message}`);
       const fresh = await deps.github.getPullRequest(repo, pr.number);
-      if (fresh) await deps.store.putPr(pool, fresh);
+      if (fresh) await deps.store.putFreshPr(pool, fresh);
     }
     break;
   }
@@ -93,7 +94,12 @@ export async function recoverMerge(deps: SyncDeps, pool: PoolKey, state: PoolSta
   let base: string | undefined = intent.tip ?? intent.baseSha;
   const recovered: number[] = [];
   for (const pr of intent.prs) {
-    if (intent.done.includes(pr.number)) continue;
+    if (intent.done.includes(pr.number)) {
+      // Counted in the state saved after its merge, but that sync's history (metrics, notifications) went with it.
+      const sha = Object.entries(state.lineage).find(([, step]) => step.prs.includes(pr.number))?.[0];
+      note("merged", [pr.number], `${sha ? `merged as ${sha.slice(0, 7)}` : "merged"} (recorded late: the sync that merged it stopped before recording it)`);
+      continue;
+    }
     const info = await deps.github.getPullRequest(repoOf(pool), pr.number);
     if (!info?.merged) {
       base = undefined; // a gap: later merges (by someone else) do not extend mario's lineage
@@ -118,11 +124,11 @@ export async function markConflict(c: Pick<MergeContext, "deps" | "pool" | "stat
   if (!pr) return;
   const { deps, pool } = c;
   const repo = repoOf(pool);
-  const label = deps.config.review.labels.needsRebase;
-  await deps.github.ensureLabel(repo, { name: label, color: "e11d21", description: "The PR conflicts with its base branch; rebase it." });
-  await deps.github.addLabels(repo, pr.number, [label]);
+  const spec = labelSpecs(deps.config.review.labels).needsRebase;
+  const label = spec.name;
+  await addManagedLabel(deps.github, deps.labelStore.redis, deps.labelStore.prefix, repo, pr.number, spec);
   // The labeled webhook will say the same; until it arrives the snapshot must not offer the PR again.
-  await deps.store.putPr(pool, { ...pr, labels: [...pr.labels, label] });
+  await deps.store.patchPrLabels(pool, pr, [...pr.labels, label]);
   c.state.rebaseChecked[String(pr.number)] = `${pr.head.sha}@${baseSha}`;
   await deps.github.createComment(repo, pr.number, `@${pr.author}: this PR does not merge cleanly into ${codeSpan(pool.branch)} any more. Rebase it (or merge ${codeSpan(pool.branch)} into it) and push; mario then removes the ${codeSpan(label)} label and it comes back to the merge queue.`);
   c.readiness.set(pr.number, { ready: false, fresh: false, state: "error", description: "Merge conflict: rebase needed" });

@@ -74,11 +74,14 @@ export function createMergeQueue(o: MergeQueueOptions) {
     const poolOf = (branch: string): PoolKey => ({ owner: e.owner, repo: e.repo, branch });
     if (e.kind === "pull_request" && e.pr) {
       const pool = poolOf(e.pr.base.ref);
+      // A stale payload (older than the stored one, or about a PR mario merged) changes nothing: a late
+      // `synchronize` must not remove an lgtm added again since. Asked before the side effects, which may edit
+      // e.pr.labels before it is stored.
+      if (inScope(pool.branch) && (await store.isStalePr(pool, e.pr))) return;
       if (e.action === "synchronize" && e.before) await dropLgtmOnPush(e, e.before);
       if (e.action === "opened" || e.action === "synchronize" || e.action === "reopened") await reevaluateApprovedLabel(e);
       // A label change may be the answer to a merge GitHub refused (someone fixed the cause): it is tried again.
       if (e.action === "labeled" || e.action === "unlabeled") await store.clearRefusal(pool, e.pr.number);
-      // A stale payload (older than the stored one, or about a PR mario merged) changes nothing.
       if (inScope(pool.branch) && !(await store.putPr(pool, e.pr))) return;
       await touch(pool, e.installationId);
     } else if (e.kind === "review" && e.pr && e.review) {
@@ -154,6 +157,7 @@ export function createMergeQueue(o: MergeQueueOptions) {
         github,
         ci: o.ci ?? stagingBranchCi,
         store,
+        labelStore: { redis: o.redis, prefix: o.prefix },
         config: o.config,
         planner: planMario,
         now: () => Date.now(),

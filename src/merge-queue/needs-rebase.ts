@@ -22,9 +22,10 @@ export async function clearNeedsRebase(deps: SyncDeps, pool: PoolKey, state: Poo
     state.rebaseChecked[key] = `${pr.head.sha}@${baseSha}`;
     if (!(await mergesCleanly(deps.github, pool, baseSha, pr.head.sha))) continue;
     await deps.github.removeLabel(repoOf(pool), pr.number, deps.config.review.labels.needsRebase);
-    pr.labels = pr.labels.filter((l) => l.toLowerCase() !== label);
+    const labels = pr.labels.filter((l) => l.toLowerCase() !== label);
     // The unlabeled webhook will say the same; the snapshot knows it at once.
-    await deps.store.putPr(pool, pr);
+    await deps.store.patchPrLabels(pool, pr, labels);
+    pr.labels = labels;
   }
   for (const key of Object.keys(state.rebaseChecked)) if (!carrying.has(key)) delete state.rebaseChecked[key];
 }

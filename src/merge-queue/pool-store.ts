@@ -6,8 +6,11 @@ export interface BaseInfo {
   sha: string;
   /** Contexts the branch protection requires. */
   requiredContexts: string[];
-  /** A push said the branch moved in a way mario cannot place: the next sync reads the branch from GitHub. */
-  stale?: boolean;
+  /**
+   * A push said the branch moved in a way mario cannot place: the next sync reads the branch from GitHub. The mark
+   * (a counter) is what that sync hands back to clear it (`setBase`), so a newer mark survives.
+   */
+  stale?: string;
 }
 
 export interface HistoryEntry {
@@ -49,33 +52,54 @@ if ARGV[2] ~= "" and redis.call("get", KEYS[2]) ~= ARGV[2] then return 0 end
 redis.call("set", KEYS[1], ARGV[1])
 return 1`;
 
-// A payload older than the one stored (updated_at) is stale; a merged PR never comes back. GitHub's updated_at has
-// whole seconds: two events of one second (labels added together) cannot be ordered by it, so a tie that changes
-// the PR puts it in doubt (KEYS[4]) and the next sync reads it from GitHub.
-const putPrScript = `
-if redis.call("zscore", KEYS[3], ARGV[1]) then
-  redis.call("hdel", KEYS[1], ARGV[1])
+// A payload is stale when mario merged the PR (KEYS[3]) or a newer one (KEYS[2], updated_at) was stored; a tie is
+// not stale. GitHub's updated_at has whole seconds: two events of one second (labels added together) cannot be
+// ordered by it, so a tie that changes the PR puts it in doubt (KEYS[4]) and the next sync reads it from GitHub.
+const staleLua = `
+local function stale(seenKey, mergedKey, n, at)
+  if redis.call("zscore", mergedKey, n) then return true end
+  local seen = redis.call("hget", seenKey, n)
+  return at ~= "" and seen and seen > at
+end
+`;
+
+const putPrScript = `${staleLua}
+if stale(KEYS[2], KEYS[3], ARGV[1], ARGV[3]) then
+  if redis.call("zscore", KEYS[3], ARGV[1]) then redis.call("hdel", KEYS[1], ARGV[1]) end
   return 0
 end
 if ARGV[3] ~= "" then
   local seen = redis.call("hget", KEYS[2], ARGV[1])
-  if seen and seen > ARGV[3] then return 0 end
   if seen == ARGV[3] and redis.call("hget", KEYS[1], ARGV[1]) ~= ARGV[2] then redis.call("sadd", KEYS[4], ARGV[1]) end
   redis.call("hset", KEYS[2], ARGV[1], ARGV[3])
 end
 if ARGV[2] == "" then redis.call("hdel", KEYS[1], ARGV[1]) else redis.call("hset", KEYS[1], ARGV[1], ARGV[2]) end
 return 1`;
 
-// A fresh list from GitHub replaces the snapshot, except where a webhook already told something newer.
-const replaceScript = `
+// The same keys as putPrScript, read only.
+const stalePrScript = `${staleLua}
+return stale(KEYS[2], KEYS[3], ARGV[1], ARGV[2]) and 1 or 0`;
+
+// mario's own label edit: applied to the stored PR only if it is still the one the edit was based on (a payload
+// that replaced it meanwhile says more, and the edit's own webhook follows). No doubt: mario knows its edit is last.
+const patchPrScript = `
+if redis.call("hget", KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call("hset", KEYS[1], ARGV[1], ARGV[3])
+return 1`;
+
+// A fresh list from GitHub replaces the snapshot, except where a webhook already told something newer: a PR payload
+// newer than the read, or a push that moved or marked the base since the caller read it (ARGV[4], ARGV[5]) — the
+// base then stays marked stale, so the next sync reads the branch again.
+const replaceScript = `${staleLua}
+local was, mark = redis.call("hget", KEYS[3], "sha"), redis.call("hget", KEYS[3], "stale")
 redis.call("del", KEYS[3])
 redis.call("hset", KEYS[3], "sha", ARGV[1], "requiredContexts", ARGV[2])
+if was and (was ~= ARGV[4] or (mark or "") ~= ARGV[5]) then redis.call("hset", KEYS[3], "stale", (tonumber(mark) or 0) + 1) end
 local keep = {}
-for i = 4, #ARGV, 3 do
+for i = 6, #ARGV, 3 do
   local n, json, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   keep[n] = true
-  local seen = redis.call("hget", KEYS[2], n)
-  if not redis.call("zscore", KEYS[4], n) and not (seen and at ~= "" and seen > at) then
+  if not stale(KEYS[2], KEYS[4], n, at) then
     redis.call("hset", KEYS[1], n, json)
     if at ~= "" then redis.call("hset", KEYS[2], n, at) end
   end
@@ -89,26 +113,32 @@ for i = 1, #seen, 2 do
 end
 return 1`;
 
-// Moves the base only from the head the caller expects (a push's \`before\`, the commit mario merged onto).
+// Moves the base only from the head the caller expects (a push's \`before\`, the commit mario merged onto); a base
+// already there counts as moved. The stale mark is a counter: only the sync that read the branch clears it, and only
+// the mark it saw (ARGV[3]), so a push marked meanwhile is not forgotten.
 const setBaseScript = `
 local sha = redis.call("hget", KEYS[1], "sha")
 if not sha then return 0 end
-if ARGV[2] ~= "" and sha ~= ARGV[2] then return -1 end
+if ARGV[2] ~= "" and sha ~= ARGV[2] and sha ~= ARGV[1] then return -1 end
 redis.call("hset", KEYS[1], "sha", ARGV[1])
-redis.call("hdel", KEYS[1], "stale")
+if ARGV[3] ~= "" and redis.call("hget", KEYS[1], "stale") == ARGV[3] then redis.call("hdel", KEYS[1], "stale") end
 return 1`;
 
 type PoolRedis = Redis & {
   marioPoolSave(key: string, fenceKey: string, json: string, token: string): Promise<number>;
   marioPoolPutPr(prs: string, seen: string, merged: string, doubt: string, n: string, json: string, at: string): Promise<number>;
+  marioPoolStalePr(prs: string, seen: string, merged: string, n: string, at: string): Promise<number>;
+  marioPoolPatchPr(prs: string, n: string, json: string, next: string): Promise<number>;
   marioPoolReplace(prs: string, seen: string, base: string, merged: string, ...args: string[]): Promise<number>;
-  marioPoolSetBase(base: string, sha: string, expected: string): Promise<number>;
+  marioPoolSetBase(base: string, sha: string, expected: string, mark: string): Promise<number>;
 };
 
 function withScripts(redis: Redis): PoolRedis {
   if (!("marioPoolSave" in redis)) {
     redis.defineCommand("marioPoolSave", { numberOfKeys: 2, lua: saveScript });
     redis.defineCommand("marioPoolPutPr", { numberOfKeys: 4, lua: putPrScript });
+    redis.defineCommand("marioPoolStalePr", { numberOfKeys: 3, lua: stalePrScript });
+    redis.defineCommand("marioPoolPatchPr", { numberOfKeys: 1, lua: patchPrScript });
     redis.defineCommand("marioPoolReplace", { numberOfKeys: 4, lua: replaceScript });
     redis.defineCommand("marioPoolSetBase", { numberOfKeys: 1, lua: setBaseScript });
   }
@@ -128,7 +158,7 @@ export function poolStore(redis: Redis, prefix: string) {
   const pruneMerged = (key: string) => redis.zremrangebyscore(key, "-inf", Date.now() - mergedTtlMs);
   const readBase = async (pool: PoolKey): Promise<BaseInfo | undefined> => {
     const base = await redis.hgetall(keys(pool).base);
-    return base.sha ? { sha: base.sha, requiredContexts: JSON.parse(base.requiredContexts ?? "[]") as string[], ...(base.stale ? { stale: true } : {}) } : undefined;
+    return base.sha ? { sha: base.sha, requiredContexts: JSON.parse(base.requiredContexts ?? "[]") as string[], ...(base.stale ? { stale: base.stale } : {}) } : undefined;
   };
   return {
     async load(pool: PoolKey): Promise<PoolState> {
@@ -198,30 +228,44 @@ export function poolStore(redis: Redis, prefix: string) {
     },
     /** The stored base head alone (a push webhook needs no PR list). */
     base: readBase,
-    async replaceSnapshot(pool: PoolKey, base: BaseInfo, prs: PullRequestInfo[]): Promise<void> {
+    /** `known`: the stored base as the caller read it before asking GitHub (undefined when there was none). */
+    async replaceSnapshot(pool: PoolKey, base: BaseInfo, prs: PullRequestInfo[], known: BaseInfo | undefined): Promise<void> {
       const ks = keys(pool);
       const dayAgo = new Date(Date.now() - 24 * 3600_000).toISOString();
       const args = prs.filter((p) => p.state === "open" && !p.merged).flatMap((p) => [String(p.number), JSON.stringify(p), p.updatedAt ?? ""]);
-      await r.marioPoolReplace(ks.prs, ks.seen, ks.base, ks.merged, base.sha, JSON.stringify(base.requiredContexts), dayAgo, ...args);
+      await r.marioPoolReplace(ks.prs, ks.seen, ks.base, ks.merged, base.sha, JSON.stringify(base.requiredContexts), dayAgo, known?.sha ?? "", known?.stale ?? "", ...args);
     },
     /**
-     * Moves the stored base head. With `expected`, only from that head (compare-and-set): "moved", "missing" (no
-     * snapshot yet: the next sync reads everything) or "elsewhere" (the stored head is another commit).
+     * Moves the stored base head. With `expected`, only from that head (compare-and-set): "moved" (also when it is
+     * there already), "missing" (no snapshot yet: the next sync reads everything) or "elsewhere" (the stored head is
+     * another commit). `staleMark`: the stale mark the caller read the branch for, cleared unless a newer one came.
      */
-    async setBase(pool: PoolKey, sha: string, expected?: string): Promise<"moved" | "missing" | "elsewhere"> {
-      const result = await r.marioPoolSetBase(keys(pool).base, sha, expected ?? "");
+    async setBase(pool: PoolKey, sha: string, expected?: string, staleMark?: string): Promise<"moved" | "missing" | "elsewhere"> {
+      const result = await r.marioPoolSetBase(keys(pool).base, sha, expected ?? "", staleMark ?? "");
       return result === 1 ? "moved" : result === 0 ? "missing" : "elsewhere";
     },
     /** The next sync reads the branch head from GitHub instead of trusting the stored one. */
     async markBaseStale(pool: PoolKey): Promise<void> {
       const key = keys(pool).base;
-      if (await redis.exists(key)) await redis.hset(key, "stale", "1");
+      if (await redis.exists(key)) await redis.hincrby(key, "stale", 1);
     },
     /** A PR as a webhook or a read showed it; closed ones leave the snapshot; stale payloads and merged PRs are ignored. */
     async putPr(pool: PoolKey, pr: PullRequestInfo): Promise<boolean> {
       const ks = keys(pool);
       const json = pr.state === "open" && !pr.merged ? JSON.stringify(pr) : "";
       return (await r.marioPoolPutPr(ks.prs, ks.seen, ks.merged, ks.doubt, String(pr.number), json, pr.updatedAt ?? "")) === 1;
+    },
+    /** Whether `putPr` would ignore this payload (a PR mario merged, or older than the one stored); changes nothing. */
+    async isStalePr(pool: PoolKey, pr: PullRequestInfo): Promise<boolean> {
+      const ks = keys(pool);
+      return (await r.marioPoolStalePr(ks.prs, ks.seen, ks.merged, String(pr.number), pr.updatedAt ?? "")) === 1;
+    },
+    /**
+     * mario changed the PR's labels on GitHub: the stored PR (`pr` as the snapshot gave it) gets `labels` at once,
+     * without the doubt a payload of the same updated_at would raise. False when a payload replaced it meanwhile.
+     */
+    async patchPrLabels(pool: PoolKey, pr: PullRequestInfo, labels: string[]): Promise<boolean> {
+      return (await r.marioPoolPatchPr(keys(pool).prs, String(pr.number), JSON.stringify(pr), JSON.stringify({ ...pr, labels }))) === 1;
     },
     /** The PRs whose last two payloads could not be ordered (see putPrScript), forgotten as they are taken. */
     async takeDoubtful(pool: PoolKey): Promise<number[]> {

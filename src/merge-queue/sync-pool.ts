@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import type { ContextResult, GitHubPort, PullRequestInfo, RepoRef } from "../github/github-port.js";
 import type { MarioConfig } from "../config/config-schema.js";
 import { codeSpan } from "../text/markdown.js";
@@ -18,6 +19,8 @@ export interface SyncDeps {
   github: GitHubPort;
   ci: QueueCi;
   store: PoolStore;
+  /** Where the labels mario manages are remembered as created (addManagedLabel): the Redis and prefix reviews use. */
+  labelStore: { redis: Redis; prefix: string };
   config: Pick<MarioConfig, "mergeQueue" | "review">;
   planner: Planner;
   now(): number;
@@ -64,9 +67,10 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
   if (recovering) await recoverMerge(deps, pool, state, note);
   let snapshot = opts.deep || recovering ? undefined : await store.snapshot(pool);
   if (!snapshot) {
+    const known = await store.base(pool);
     const read = await gh.getBranch(repo, pool.branch);
     if (!read) return { acted: false };
-    await store.replaceSnapshot(pool, read, await gh.listOpenPullRequests(repo, pool.branch));
+    await store.replaceSnapshot(pool, read, await gh.listOpenPullRequests(repo, pool.branch), known);
     snapshot = (await store.snapshot(pool))!;
   } else {
     // PRs whose events of one second could not be ordered: GitHub says which state is the last.
@@ -80,7 +84,8 @@ export async function syncPool(deps: SyncDeps, pool: PoolKey, opts: { deep?: boo
   if (snapshot.base.stale) {
     const read = await gh.getBranch(repo, pool.branch);
     if (!read) return { acted: false };
-    await store.setBase(pool, read.sha);
+    // Only from the head that was in doubt and only that mark: a push webhook meanwhile keeps the base in doubt.
+    await store.setBase(pool, read.sha, snapshot.base.sha, snapshot.base.stale);
     snapshot.base = read;
   }
   if (opts.deep) await deleteStrayStagingBranches(deps, pool, state);

@@ -12,7 +12,8 @@ export function labelSpecs(labels: ReviewConfig["labels"]): Record<keyof ReviewC
   };
 }
 
-const ensuredKey = (prefix: string, repo: RepoRef, name: string) => `${prefix}label-ensured:${repo.owner}/${repo.name}:${name.toLowerCase()}`.toLowerCase();
+// GitHub compares repository and label names case-insensitively; the key prefix is the operator's, kept as given.
+const ensuredKey = (prefix: string, repo: RepoRef, name: string) => `${prefix}label-ensured:${`${repo.owner}/${repo.name}:${name}`.toLowerCase()}`;
 
 /**
  * Adds a label to a PR, creating it in the repository first (checked once a day per repository, remembered in

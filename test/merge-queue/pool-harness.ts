@@ -55,6 +55,7 @@ export async function startPoolHarness(config: Partial<MergeQueueConfig> = {}): 
     github: octokitGitHub(new Octokit({ auth: "test-token", baseUrl: github.apiUrl, log: quiet })),
     ci: stagingBranchCi,
     store,
+    labelStore: { redis, prefix },
     config: { mergeQueue: mergeQueueSchema.parse({ requiredChecks: ["ci/test"], mergeRetryBaseMs: 0, reconcileMinutes: 0, ...config }), review: reviewSchema.parse({}) },
     planner: planMario,
     now: () => clock.now,

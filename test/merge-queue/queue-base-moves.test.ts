@@ -1,11 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { applyBasePush } from "../../src/merge-queue/base-push.js";
+import { syncPool } from "../../src/merge-queue/sync-pool.js";
+import { githubRoutes, type RouteContext } from "../fakes/fake-github.js";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { pool, startPoolHarness, type PoolHarness } from "./pool-harness.js";
 import { fakeCi, passedBeforeMerge, queueApi, queueConfig, seedReadyPrs, sendPush, pushToMain, stagingRuns } from "./queue-support.js";
 
 let t: TestMario | undefined;
+let h: PoolHarness | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
+  await h?.close();
+  h = undefined;
 });
 
 const merged = (n: number) => t!.github.state.pullRequest(repo, n).merged;
@@ -113,5 +120,66 @@ describe("the merge queue when the base branch moves", () => {
     const history = (await queueApi(t)).body.history!;
     expect(history.some((h) => h.action === "skipped" && /retesting on it/.test(h.detail))).toBe(true);
     t.github.assertNoViolations();
+  });
+});
+
+describe("the stored base head when webhooks race the driver", () => {
+  /** The next read of main answers as GitHub did, and a push happens (its webhook handled) before mario goes on. */
+  function pushWhileReadingMain(harness: PoolHarness, marker: number) {
+    const getBranch = githubRoutes["repos/get-branch"]!;
+    let done = false;
+    harness.github.route("repos/get-branch", async (ctx: RouteContext) => {
+      const answer = await getBranch(ctx);
+      if (!done) {
+        done = true;
+        const { before, after } = pushToMain(harness, marker);
+        await applyBasePush(harness.store, pool, before, after);
+      }
+      return answer;
+    });
+  }
+
+  it("a push while the driver reads a base in doubt keeps it in doubt: the PR is tested on where main really is", async () => {
+    h = await startPoolHarness();
+    await h.sync(); // the pool's snapshot, with main as it is
+    // A force-push puts the stored head in doubt; the next sync reads main, and meanwhile main moves again.
+    const forced = pushToMain(h, 98);
+    await applyBasePush(h.store, pool, forced.before, forced.after, true);
+    await h.seedPr(1);
+    pushWhileReadingMain(h, 99);
+    await h.sync();
+    expect(h.stagingRuns().map((r) => r.prs)).toEqual([[1, 98, 99]]);
+    h.github.assertNoViolations();
+  });
+
+  it("a push while the reconcile reads the pool is not undone by the older read", async () => {
+    h = await startPoolHarness();
+    await h.sync();
+    await h.seedPr(1);
+    pushWhileReadingMain(h, 99);
+    await syncPool(h.deps, pool, { deep: true });
+    await h.sync();
+    expect(h.stagingRuns().map((r) => r.prs)).toEqual([[1, 99]]);
+    h.github.assertNoViolations();
+  });
+
+  it("the push webhook of mario's own merge, handled before mario records the merge, costs no extra read of main", async () => {
+    h = await startPoolHarness();
+    const harness = h;
+    const merge = githubRoutes["pulls/merge"]!;
+    h.github.route("pulls/merge", async (ctx: RouteContext) => {
+      const before = harness.main();
+      const answer = await merge(ctx);
+      await applyBasePush(harness.store, pool, before, harness.main());
+      return answer;
+    });
+    await h.seedPr(1);
+    await h.sync();
+    for (const run of h.stagingRuns()) await h.report(run.sha, "success");
+    await h.sync();
+    expect(h.github.state.pullRequest(repo, 1).merged).toBe(true);
+    const merged = h.github.requests.findIndex((r) => r.operationId === "pulls/merge" && r.status === 200);
+    expect(h.github.requests.slice(merged).filter((r) => r.operationId === "repos/get-branch")).toEqual([]);
+    h.github.assertNoViolations();
   });
 });

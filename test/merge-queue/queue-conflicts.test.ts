@@ -1,15 +1,21 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { repo, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
+import { startPoolHarness, type PoolHarness } from "./pool-harness.js";
 import { fakeCi, pullRequestPayload, pushToMain, queueApi, queueConfig, queueStatus, seedReadyPrs, send, sendPullRequest, sendPush, sendStatus, stagingRuns } from "./queue-support.js";
 
 let t: TestMario | undefined;
+let h: PoolHarness | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
+  await h?.close();
+  h = undefined;
 });
 
 const merged = (n: number) => t!.github.state.pullRequest(repo, n).merged;
 const labels = (n: number) => t!.github.state.labelsOn(repo, n);
+/** GitHub reads of the PR alone: a snapshot entry in doubt costs one. */
+const prReads = (n: number) => t!.github.requestsFor("pulls/get").filter((r) => r.path.endsWith(`/pulls/${n}`));
 const statusesOf = (n: number) => t!.github.state.statuses(repo, t!.github.state.pullRequest(repo, n).head.sha).filter((s) => s.context === "mario/merge-queue");
 
 /** #1 and #2 touch the same lines: #1 merges, #2 gets needs-rebase. */
@@ -60,6 +66,17 @@ describe("merge queue: conflicts and merges GitHub refuses", () => {
     t.github.assertNoViolations();
   });
 
+  it("a conflict gets needs-rebase with its configured colour and description; mario's own label edit costs no re-read of the PR", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const ci = await conflictAfterFirstMerge(t);
+    await waitFor(() => queueStatus(t!, 2)?.description === "Merge conflict: rebase needed", "#2's conflict status");
+    await settle(500);
+    ci.stop();
+    expect(t.github.state.repoLabels(repo).find((l) => l.name === "needs-rebase")).toMatchObject({ color: "e11d21", description: "Conflicts with its base branch; rebase it." });
+    expect(prReads(2)).toEqual([]);
+    t.github.assertNoViolations();
+  });
+
   it("removes needs-rebase when a push makes the PR merge cleanly, and the PR comes back", async () => {
     t = await startTestMario({ config: queueConfig() });
     const ci = await conflictAfterFirstMerge(t);
@@ -75,11 +92,22 @@ describe("merge queue: conflicts and merges GitHub refuses", () => {
     await sendPullRequest(t, 2, "synchronize", { before });
     await waitFor(() => !labels(2).includes("needs-rebase"), "needs-rebase removed by mario");
     await waitFor(() => queueStatus(t!, 2)?.description === "Needs lgtm label", "#2 waits for lgtm again");
+
     t.github.state.pullRequest(repo, 2).labels.push("lgtm");
     await sendPullRequest(t, 2, "labeled");
     await waitFor(() => merged(2), "#2 merged");
     ci.stop();
     t.github.assertNoViolations();
+  });
+
+  it("removing needs-rebase from a PR that merges cleanly costs no re-read of the PR", async () => {
+    h = await startPoolHarness();
+    await h.seedPr(1, { labels: ["lgtm", "approved", "needs-rebase"] });
+    await h.sync();
+    expect(h.github.state.labelsOn(repo, 1)).not.toContain("needs-rebase");
+    expect(h.stagingRuns().map((r) => r.prs)).toEqual([[1]]);
+    expect(h.github.requestsFor("pulls/get")).toEqual([]);
+    h.github.assertNoViolations();
   });
 
   it("removes needs-rebase when GitHub reports the PR mergeable again after the base changed", async () => {

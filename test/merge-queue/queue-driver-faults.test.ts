@@ -94,6 +94,8 @@ describe("the merge-queue driver under faults", () => {
     expect(h.stagingRuns().map((r) => r.branch)).not.toContain("mario/queue/main/r99");
     const history = await h.history();
     expect(history.some((e) => e.action === "merged" && e.prs.includes(2) && e.detail.includes("recovered from GitHub"))).toBe(true);
+    // #1 merged before the crash: the history (and with it /metrics and the notifications) tells it once.
+    expect(history.filter((e) => e.action === "merged" && e.prs.includes(1)).map((e) => e.detail)).toEqual([`merged as ${h.github.state.pullRequest(repo, 1).mergeCommitSha!.slice(0, 7)} (recorded late: the sync that merged it stopped before recording it)`]);
     expect(history.filter((e) => e.action === "cancelled" && e.prs.includes(3))).toEqual([]);
     // #3 merges on the run that was already in flight: no staging commit was built again.
     await h.report(deep.sha, "success");

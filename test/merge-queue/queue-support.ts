@@ -130,7 +130,7 @@ export function sendPush(t: TestMario, before: string, after: string, opts: { fo
 }
 
 /** Points main at a new commit holding what main held plus a change of its own (`marker` stands for it). */
-export function pushToMain(t: TestMario, marker = 99): { before: string; after: string } {
+export function pushToMain(t: Pick<TestMario, "github">, marker = 99): { before: string; after: string } {
   const git = t.github.state.git;
   const before = git.branch(repo, "main")!;
   const after = t.github.state.newSha();

@@ -1,7 +1,9 @@
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
 import { faults, loadWebhookExample } from "../fakes/fake-github.js";
 import { renderRepo } from "../fakes/github-render.js";
+import { deleteKeys, redisUrl, uniquePrefix } from "../support/test-redis.js";
 import { fakeCi, queueConfig, queueStatus, seedReadyPrs, send, sendPullRequest, sendReview, sendStatus } from "../merge-queue/queue-support.js";
 
 let t: TestMario | undefined;
@@ -64,6 +66,36 @@ describe("managed labels", () => {
     expect(lgtmLabel()).toMatchObject({ color: "15dd18", description: expect.stringContaining("Looks good to me") });
     expect(t.github.requestsFor("issues/create-label").length).toBeGreaterThanOrEqual(2);
     t.github.assertNoViolations();
+  });
+
+  it("keep the names as configured, and mario remembers them under its Redis prefix as the operator wrote it", async () => {
+    const prefix = `${uniquePrefix()}-Ops`;
+    const keysUnder = async (p: string) => {
+      const redis = new Redis(redisUrl(), { protocol: 2 });
+      const found: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${p}*`, "COUNT", 500);
+        cursor = next;
+        found.push(...keys);
+      } while (cursor !== "0");
+      redis.disconnect();
+      return found;
+    };
+    try {
+      t = await startTestMario({ config: `${queueConfig()}review:\n  labels:\n    lgtm: LGTM-Ok\n`, env: { MARIO_REDIS_PREFIX: prefix } });
+      await t.comment("/lgtm", { user: "alice" });
+      await waitFor(() => labels().includes("LGTM-Ok"), "the configured lgtm label");
+      expect(t.github.state.repoLabels(repo).find((l) => l.name.toLowerCase() === "lgtm-ok")).toMatchObject({ name: "LGTM-Ok", color: "15dd18" });
+      expect((await keysUnder(prefix)).filter((k) => k.includes("label-ensured"))).toEqual([`${prefix}:label-ensured:octo/demo:lgtm-ok`]);
+      expect(await keysUnder(prefix.toLowerCase())).toEqual([]);
+      t.github.assertNoViolations();
+    } finally {
+      await t?.close();
+      t = undefined;
+      await deleteKeys(prefix);
+      await deleteKeys(prefix.toLowerCase());
+    }
   });
 
   it("are created again, with their colour, after someone deleted them (label.deleted)", async () => {

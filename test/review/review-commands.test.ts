@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, settle, startTestMario, waitFor, type TestMario } from "../support/test-mario.js";
-import { queueConfig, sendPullRequest, sendReview } from "../merge-queue/queue-support.js";
+import { pullRequestPayload, queueConfig, send, sendPullRequest, sendReview } from "../merge-queue/queue-support.js";
 
 let t: TestMario | undefined;
 afterEach(async () => {
@@ -44,6 +44,30 @@ describe("/lgtm", () => {
     await sendPullRequest(t, 42, "synchronize", { before: before2 });
     await waitFor(() => lastComment().includes("New changes are detected"), "the push explained");
     expect(labels()).not.toContain("lgtm");
+    t.github.assertNoViolations();
+  });
+
+  it("a push's payload arriving again after lgtm was added back changes nothing", async () => {
+    t = await startTestMario({ config: queueConfig() });
+    const s = t.github.state;
+    const pr = s.pullRequest(repo, 42);
+    pr.labels.push("lgtm");
+    const before = pr.head.sha;
+    s.pushToPullRequest(repo, 42);
+    pr.updatedAt = "2030-01-01T00:00:01Z";
+    const push = { ...pullRequestPayload(t, 42, "synchronize"), before };
+    await send(t, "pull_request", push);
+    await waitFor(() => lastComment().includes("New changes are detected"), "lgtm removed by the push");
+    // A reviewer looked at the new changes and added lgtm again.
+    pr.labels.push("lgtm");
+    pr.updatedAt = "2030-01-01T00:00:09Z";
+    await sendPullRequest(t, 42, "labeled");
+    await settle(300);
+    // A copy of the push's payload, held up on the way, arrives late.
+    await send(t, "pull_request", push);
+    await settle(800);
+    expect(labels()).toContain("lgtm");
+    expect(s.comments(repo, 42).filter((c) => c.body.includes("New changes are detected"))).toHaveLength(1);
     t.github.assertNoViolations();
   });
 
