@@ -41,6 +41,8 @@ if redis.call("get", KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call("pexpire", KEYS[1], ARGV[2])
 redis.call("pexpire", KEYS[2], ARGV[2])
 return 1`;
+/** How many TTLs a holder may keep the lock by extending it (10 × 30 s by default). */
+const maxHoldTtls = 10;
 /** A holder handles at most this many notes in a row before it hands the rest back to the queue. */
 const maxRounds = 20;
 
@@ -53,8 +55,8 @@ type LockRedis = Redis & {
 
 /**
  * A Redis lock (SET NX PX, released only by its owner). The holder extends it every third of the TTL while its work
- * runs, however long that takes (a report waiting on a slow GitHub); the TTL only bounds how long a holder that died
- * or lost Redis keeps others out.
+ * runs (a report waiting on a slow GitHub), up to ten TTLs; the TTL bounds how long a holder that died or lost Redis
+ * keeps others out.
  */
 export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
   // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every call.
@@ -69,7 +71,11 @@ export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
   /** Runs `fn`, keeping the lock (and `note`) alive meanwhile; stops once the lock turns out to be lost. */
   const whileHeld = async <T>(key: string, note: string, token: string, fn: () => Promise<T>): Promise<T> => {
     let pending = false; // while Redis is unreachable a call waits: one at a time, not one more every tick
+    // A holder stuck far longer than any report takes (a request that never answers) stops extending: the lock
+    // then expires and the next caller gets on with the work instead of waiting behind it for ever.
+    const giveUpAt = Date.now() + maxHoldTtls * ttlMs;
     const timer = setInterval(() => {
+      if (Date.now() > giveUpAt) return clearInterval(timer);
       if (pending) return;
       pending = true;
       r.marioExtendLock(key, note, token, ttlMs).then(

@@ -82,6 +82,18 @@ describe("coalescing lock", () => {
     await expect(b.withLock("archive:slow", async () => "ran")).resolves.toBe("ran");
   });
 
+  it("lets others in once a holder has been stuck for ten TTLs (a request that never answers)", async () => {
+    const [a, b] = [redisLock(redis[0], prefix, 200), redisLock(redis[1], prefix, 200)];
+    const stuck = gate();
+    const holder = a.withLock("archive:stuck", () => stuck.opened);
+    await new Promise((r) => setTimeout(r, 1000)); // 5 TTLs: still extended
+    await expect(b.withLock("archive:stuck", async () => "ran")).rejects.toThrow(LockBusyError);
+    await new Promise((r) => setTimeout(r, 1400)); // past 10 TTLs and one more: expired
+    await expect(b.withLock("archive:stuck", async () => "ran")).resolves.toBe("ran");
+    stuck.open();
+    await holder;
+  });
+
   it("gives a holder that lost Redis no more than the TTL: then another worker takes over", async () => {
     const lost = new Redis(redisUrl(), { protocol: 2 });
     const b = redisLock(redis[1], prefix, 200);
