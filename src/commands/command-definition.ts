@@ -48,6 +48,8 @@ export interface CommandContext {
   registry: CommandRegistry;
   /** Adds a paragraph to the one reply this comment gets. */
   reply(text: string): void;
+  /** Told of each run a built-in command (`/test`, `/retest`, `/ok-to-test`) starts, where the source wants it. */
+  runStarted?(namespace: string, name: string): Promise<void>;
 }
 
 export interface CommandDefinition {

@@ -55,6 +55,6 @@ export async function jobCommandSetup(services: JobCommandServices, ctx: Command
     jobs: services.jobs,
     gh: ctx.github,
     pr: pullContext(request.installationId, request.repo, info),
-    trigger: { requester: request.author, identity: commandIdentity(request, ctx.index), attempt: ctx.attempt },
+    trigger: { requester: request.author, identity: commandIdentity(request, ctx.index), attempt: ctx.attempt, ...(ctx.runStarted ? { started: ctx.runStarted } : {}) },
   };
 }

@@ -38,6 +38,8 @@ export interface JobTrigger {
   /** Unique per trigger (delivery id…): run names derive from it, so a retried job finds its runs. */
   identity: string;
   attempt: { number: number; of: number };
+  /** Told of each run started (Slack gives the runs a command started there a live message in its channel). */
+  started?(namespace: string, name: string): Promise<void>;
 }
 
 export interface JobServiceDeps {
@@ -119,6 +121,7 @@ export function createJobService(deps: JobServiceDeps) {
     });
     // A push (or close) that arrived while this run was being created did not see it: cancel it here.
     if (await stale(pr)) await cancelRun(namespace, name);
+    await trigger.started?.(namespace, name);
     return "started";
   }
 

@@ -9,6 +9,7 @@ import { sayIfGivingUp, slackReply, type SlackReply } from "./slack-reply.js";
 import type { SlackServices } from "./slack-services.js";
 import { slackCode } from "./slack-text.js";
 import { findRun } from "./slack-status-verb.js";
+import { followRun } from "./follow-run.js";
 
 /** A Cancel or Retry button pressed on a run message. Plain JSON: it is queued. */
 export interface SlackActionEvent {
@@ -83,8 +84,7 @@ async function retry(services: SlackServices, event: SlackActionEvent, run: RunR
   if (periodic && job !== undefined) {
     const started = await services.runs.runPeriodicNow(job, { requester: access.identity.author, identity: `slack-retry:${event.deliveryId}`, attempt });
     if (!started) return reply.say(`The periodic job ${slackCode(job)} is no longer configured, so there is nothing to run again.`);
-    await services.commands.store.mergeSlackMessage(started.namespace, started.name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
-    return services.scheduleUpdate(started.namespace, started.name);
+    return followRun(services, started.namespace, started.name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
   }
   await runSlackCommand(
     services,

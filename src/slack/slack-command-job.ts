@@ -4,6 +4,7 @@ import { repoFullName } from "../github/repo-full-name.js";
 import { handleCommands, type CommandDeps } from "../work/handle-commands.js";
 import type { Attempt } from "../work/work-queue.js";
 import { parseRepo } from "./channel-settings.js";
+import { followRun } from "./follow-run.js";
 import { identify } from "./repo-access.js";
 import { identityPermission, type SlackUser } from "./slack-identity.js";
 import { sayIfGivingUp, slackReply } from "./slack-reply.js";
@@ -72,16 +73,19 @@ async function dispatch(services: SlackServices, event: SlackCommandEvent, attem
     source: "slack",
   };
   const identity = who.identity;
+  const from = { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl };
   const deps: CommandDeps = {
     ...services.commands,
     // The identity decides, not the author string: a group member may have no GitHub login at all.
     permission: (gh, r) => identityPermission(services.commands, gh, identity, r),
-    // Every run this command starts gets a live message in the channel it was typed in.
+    // Every run this command starts gets a live message in the channel it was typed in: a pipeline command's
+    // before its first report, a job's (`/test`, `/retest`, `/ok-to-test`) once it is started.
     report: async (namespace, name) => {
-      await services.commands.store.mergeSlackMessage(namespace, name, { channel: event.channel, requestedBy: event.user.id, responseUrl: event.responseUrl });
+      await services.commands.store.mergeSlackMessage(namespace, name, from);
       await services.commands.report(namespace, name);
       await services.scheduleUpdate(namespace, name);
     },
+    runStarted: (namespace, name) => followRun(services, namespace, name, from),
   };
   await handleCommands(deps, request, `/${text.verb}${text.rest ? ` ${text.rest}` : ""}`, attempt, reply.replier);
 }

@@ -27,6 +27,8 @@ export interface CommandDeps extends StartRunDeps {
   prefix: string;
   /** Told each command's outcome once its reply went out (so a retried job counts once); feeds /metrics. */
   observeCommand?: (verb: string, outcome: CommandOutcome) => void;
+  /** Told of each run a built-in command starts (a pipeline command's run is told through `report`). */
+  runStarted?(namespace: string, name: string): Promise<void>;
 }
 
 export type CommandOutcome = "started" | "ran" | "refused" | "invalid" | "unknown" | "not-on-pr" | "no-pr" | "pr-closed";
@@ -118,7 +120,7 @@ export async function handleCommands(
       continue;
     }
     if (definition.run) {
-      const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, permission, pullRequest, registry, reply: (t) => sections.push(t) };
+      const ctx: CommandContext = { request, command, args: checked.args, index, attempt, github: gh, permission, pullRequest, registry, reply: (t) => sections.push(t), ...(deps.runStarted ? { runStarted: deps.runStarted } : {}) };
       await definition.run(ctx);
       observed(command.verb, "ran");
     } else if (definition.pipeline && info) {

@@ -31,6 +31,10 @@ describe("job commands from Slack", () => {
     expect(run.metadata.labels["mario.dev/command"]).toBe("unit-tests");
     expect(run.metadata.annotations["mario.dev/requester"]).toBe("slack:u0dave");
     expect(answerText(s.slack, dave.responseUrl) ?? "").not.toContain("did not run");
+    // The job's run gets a live message in the channel the command was typed in, like a pipeline command's.
+    const message = await waitFor(() => s!.slack.messages(channel).find((m) => blockText(m.blocks).includes(run.metadata.name)), "the job run's message in the channel");
+    expect(blockText(message.blocks)).toContain("/test unit-tests");
+    expect(buttons(message.blocks)).toContain(actionIds.cancel);
 
     // bob is mapped to a read-only login that is not an organization member.
     const bob = await s.slash(`test unit-tests repo=${repo} pr=42`, { user: users.bob });
@@ -41,9 +45,7 @@ describe("job commands from Slack", () => {
   it("Retry on a job run follows the trust rule of /test, not a command's permission, and runs /test <job> again", async () => {
     // frank may only read octo/demo but is a member of octo: trusted for jobs. bob only reads and is no member.
     const frank = "U0FRANK";
-    // Job runs reach Slack through a channel subscribed to all of the repository's runs.
-    const subscribed = `${slackSection}  channels:\n    - channel: ${channel}\n      subscribe: [{ repo: ${repo}, events: [all] }]\n`;
-    s = await startSlackMario({ config: `${subscribed}${jobs}`, configure: (c) => void ((c.slack!.users as Record<string, string>)[frank] = "frank") });
+    s = await startSlackMario({ config: `${slackSection}${jobs}`, configure: (c) => void ((c.slack!.users as Record<string, string>)[frank] = "frank") });
     const t = s.t;
     t.github.state.setPermission(repo, "frank", "read");
     addOrgMember(t.github.state, "octo", "frank");
@@ -64,7 +66,7 @@ describe("job commands from Slack", () => {
     expect(again.metadata.labels).toMatchObject({ "mario.dev/kind": "job", "mario.dev/job": "unit-tests" });
     expect(again.metadata.annotations["mario.dev/command-line"]).toBe("/test unit-tests");
     const retried = await waitFor(() => s!.slack.messages(channel).find((m) => blockText(m.blocks).includes(again.metadata.name)), "the retried run's message");
-    expect(blockText(retried.blocks)).toContain("Requested by @frank");
+    expect(blockText(retried.blocks)).toContain(`Requested by <@${frank}>`); // in the channel it was retried in, as the one who pressed
     expect(s.slack.responses(pressed.responseUrl).map((r) => r.body.text)).toEqual([]);
     expect(t.kube.pipelineRuns("mario")).toHaveLength(2);
   });
