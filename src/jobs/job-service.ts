@@ -88,8 +88,8 @@ export function createJobService(deps: JobServiceDeps) {
     const namespace = pipelineRunNamespace(job.pipeline, config.defaults);
     const name = runName(job.name, pr.number, identity);
     if (await stale(pr)) {
-      // An earlier attempt may have recorded (and reported) this run while the cluster was unreachable.
-      if (await store.get(namespace, name)) await cancelBeforeCreation(deps.startDeps, namespace, name, supersededMessage);
+      // An earlier attempt may have recorded this run (the cluster unreachable) or even created it: cancel it either way.
+      await cancelRun(namespace, name);
       return "stale";
     }
     // Recorded before the run exists, so a push racing this start finds it (and /retest sees it) either way.
@@ -127,15 +127,18 @@ export function createJobService(deps: JobServiceDeps) {
 
   /**
    * Cancels an unfinished run (keeping what its running steps logged so far); one still being created is
-   * flagged so it never is. False when there was nothing to cancel.
+   * flagged so it never is, or is cancelled as soon as it exists. False when there was nothing to cancel.
    */
   async function cancelRun(namespace: string, name: string): Promise<boolean> {
-    const record = await store.get(namespace, name);
+    let record = await store.get(namespace, name);
     if (!record || finishedStates.has(record.status.state)) return false;
     if (beforeCreation.has(record.status.state)) {
       const superseded = record.meta.kind === "job" && (await state.isSuperseded(record.meta.repo, record.meta.headSha));
       await cancelBeforeCreation(deps.startDeps, namespace, name, superseded ? supersededMessage : undefined);
-      return true;
+      // Its creator may have created it meanwhile, having read the flag before it was set: then it is cancelled
+      // in the cluster below (the interleavings are told in startRun, src/runs/start-run.ts).
+      record = await store.get(namespace, name);
+      if (!record || finishedStates.has(record.status.state) || beforeCreation.has(record.status.state)) return true;
     }
     // Tekton deletes the pods of a cancelled run: keep what the running steps logged so far.
     await deps.archive.archive(record, "snapshot").catch((error: unknown) => deps.log.warn({ err: error, run: name }, "could not snapshot logs before cancelling"));

@@ -16,5 +16,11 @@ export function observeRunStore(store: RunStore, metrics: Metrics): RunStore {
       if (changed && before?.status.state !== status.state) metrics.runState(status.state);
       return changed;
     },
+    async setStatusWhile(namespace, name, status, states) {
+      const before = await store.get(namespace, name);
+      const changed = await store.setStatusWhile(namespace, name, status, states);
+      if (changed && before?.status.state !== status.state) metrics.runState(status.state);
+      return changed;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { RunFailure, RunMeta, RunRecord, SlackMessageRef } from "./run-record.js";
-import { finishedStates, type RunStatus, type TaskStatus } from "./run-status.js";
+import { finishedStates, type RunState, type RunStatus, type TaskStatus } from "./run-status.js";
 
 const retentionSeconds = 30 * 24 * 3600;
 
@@ -19,6 +19,23 @@ if current then return 0 end
 return 1`;
 
 /**
+ * Sets the status only while the record's state is one of ARGV[4..] (atomic), keeping the index of unfinished
+ * runs (KEYS[2]) in step. 1: written, 0: another state (or no record, or the same status).
+ */
+const setStatusWhileScript = `
+local current = redis.call("hget", KEYS[1], "status")
+if not current or current == ARGV[1] then return 0 end
+local state = cjson.decode(current).state
+for i = 4, #ARGV do
+  if ARGV[i] == state then
+    redis.call("hset", KEYS[1], "status", ARGV[1])
+    if ARGV[3] == "1" then redis.call("srem", KEYS[2], ARGV[2]) else redis.call("sadd", KEYS[2], ARGV[2]) end
+    return 1
+  end
+end
+return 0`;
+
+/**
  * Run records in Redis. One hash per run with one field per concern (status, ids, report hashes), so the watcher
  * and the reporter never overwrite each other's writes.
  */
@@ -27,6 +44,9 @@ export function createRunStore(redis: Redis, prefix: string) {
   if (!("marioMergeJsonField" in redis)) redis.defineCommand("marioMergeJsonField", { numberOfKeys: 1, lua: mergeJsonFieldScript });
   const mergeJsonField = (k: string, field: string, json: string) =>
     (redis as unknown as { marioMergeJsonField(k: string, f: string, j: string): Promise<number> }).marioMergeJsonField(k, field, json);
+  if (!("marioSetStatusWhile" in redis)) redis.defineCommand("marioSetStatusWhile", { numberOfKeys: 2, lua: setStatusWhileScript });
+  const setStatusWhile = (keys: [string, string], args: string[]) =>
+    (redis as unknown as { marioSetStatusWhile(k: string, i: string, ...a: string[]): Promise<number> }).marioSetStatusWhile(...keys, ...args);
   const index = `${prefix}runs`;
   const prIndex = (m: Pick<RunMeta, "repo" | "pr">) => `${prefix}pr-runs:${m.repo.owner}/${m.repo.name}#${m.pr}`;
   /** Names of the namespace's runs not finished yet: the watcher checks them against each list of the cluster. */
@@ -80,6 +100,15 @@ export function createRunStore(redis: Redis, prefix: string) {
       else multi.sadd(unfinishedIndex(namespace), name);
       await multi.exec();
       return true;
+    },
+    /**
+     * Saves `status` only while the record is in one of `states`, atomically: a writer that knows less than the one
+     * before it (the creator of a run the watcher already saw, a cancel the creator overtook) changes nothing.
+     * Returns whether it wrote.
+     */
+    async setStatusWhile(namespace: string, name: string, status: RunStatus, states: ReadonlySet<RunState>): Promise<boolean> {
+      const args = [JSON.stringify(status), name, finishedStates.has(status.state) ? "1" : "0", ...states];
+      return (await setStatusWhile([key(namespace, name), unfinishedIndex(namespace)], args)) === 1;
     },
     /** Asks that the run not be created (or be cancelled right after): `/cancel` came while it was being created. */
     async requestCancel(namespace: string, name: string): Promise<void> {

@@ -6,10 +6,11 @@ import { buildPipelineRun, pipelineRunNamespace } from "../kube/build-pipeline-r
 import { describeKubeError, isRetryableKubeError } from "../kube/kube-errors.js";
 import { runName } from "../kube/labels.js";
 import type { TektonPort } from "../kube/tekton-port.js";
+import type { PipelineRun } from "../kube/tekton-types.js";
 import type { LogLinks } from "../logs/log-links.js";
 import { givesUp } from "../work/rate-limit-delay.js";
 import type { RunMeta } from "./run-record.js";
-import { finishedStates, pipelineRunStatus, type RunState } from "./run-status.js";
+import { pipelineRunStatus, type RunState } from "./run-status.js";
 import type { RunStore } from "./run-store.js";
 
 export interface StartRunDeps {
@@ -126,16 +127,9 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     ...(job ? { job: { kind: job.kind, name: job.job, ...(job.branch ? { branch: job.branch } : {}), ...(job.tick ? { tick: job.tick } : {}) } } : {}),
   });
   if (!startNow) body.spec.status = "PipelineRunPending";
+  let created: PipelineRun;
   try {
-    const { run } = await deps.tekton.createPipelineRun(namespace, body);
-    if (await deps.store.cancelRequested(namespace, name)) {
-      // `/cancel` came while the create was on its way: its record says cancelled; the cluster follows.
-      await deps.tekton.cancelPipelineRun(namespace, name);
-      return recorded;
-    }
-    const status = pipelineRunStatus(run);
-    await deps.store.setStatus(namespace, name, status);
-    if (!startNow) await deps.concurrency?.afterCreate(recorded);
+    created = (await deps.tekton.createPipelineRun(namespace, body)).run;
   } catch (error) {
     // Cancelled while this create failed: nothing to retry.
     if (await deps.store.cancelRequested(namespace, name)) {
@@ -144,45 +138,62 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
     }
     const why = describeKubeError(error);
     const lastTry = givesUp(req.attempt, error);
-    // A rate limit (429) never gives up: the job waits and keeps its attempts (work-queue.ts).
+    // Recorded only while the run is not known to exist: a create that timed out may have happened (the watcher
+    // then saw it), and the run must not look uncreated to a cancel. A rate limit (429) never gives up: the job
+    // waits and keeps its attempts (work-queue.ts).
     if (isRetryableKubeError(error) && !lastTry) {
-      await deps.store.setStatus(namespace, name, {
+      await deps.store.setStatusWhile(namespace, name, {
         state: "waiting-for-cluster",
         message: `${why}. Retrying (attempt ${req.attempt.number} of ${req.attempt.of}).`,
         results: [],
-      });
+      }, beforeCreation);
       await deps.report(namespace, name).catch(() => undefined); // the retry matters more than this report
       throw new RetryLaterError(why, error);
     }
-    await deps.store.setStatus(namespace, name, {
+    await deps.store.setStatusWhile(namespace, name, {
       state: "create-failed",
       message: `${why}${lastTry && isRetryableKubeError(error) ? ` (gave up after ${req.attempt.of} attempts)` : ""}`,
       results: [],
-    });
+    }, beforeCreation);
+    await deps.report(namespace, name);
+    return recorded;
   }
+  // A cancel racing this create (cancelRun in job-service.ts) sets the flag, then records "cancelled" if the run is
+  // still before creation, then reads the state again; here the created state is written first, the flag read
+  // after. Whatever the interleaving, one side sees the other's write: this creator finds the flag and cancels the
+  // PipelineRun, or the cancel reads the run as created and cancels it in the cluster itself (or both do; a second
+  // cancel changes nothing). The watcher then records and reports it cancelled. The created state is only written
+  // over a record still before creation: the watcher may have recorded a newer one, or the cancel its own.
+  await deps.store.setStatusWhile(namespace, name, pipelineRunStatus(created), beforeCreation);
+  if (await deps.store.cancelRequested(namespace, name)) {
+    await deps.tekton.cancelPipelineRun(namespace, name);
+    return recorded;
+  }
+  if (!startNow) await deps.concurrency?.afterCreate(recorded);
   await deps.report(namespace, name);
   return recorded;
 }
 
 /**
  * Cancels a run that has no PipelineRun yet (being created, or waiting for the cluster): flags it so no attempt
- * creates it (or one that is creating it right now cancels it at once), records it cancelled and reports it.
+ * creates it and one creating it right now cancels it at once, then records it cancelled — unless it got created
+ * meanwhile, which the caller then cancels in the cluster (see startRun) — and reports it.
  */
 export async function cancelBeforeCreation(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message = cancelledMessage): Promise<void> {
   await deps.store.requestCancel(namespace, name);
-  // Its report may find the run's report lock busy (the creator reporting a retry right now): the creator's next
-  // attempt settles and reports it anyway, and the cancel itself must not fail (a retried /cancel would then
-  // find nothing to cancel).
+  // The record is what counts and later reports show it: a failed report (GitHub down) must not fail the cancel,
+  // whose retry would find nothing left to cancel.
   await settleCancelled(deps, namespace, name, message).catch(() => undefined);
 }
 
 const cancelledMessage = "Cancelled before its PipelineRun was created.";
 
-/** Records a run that will not be created as cancelled (unless it ended already) and reports it. */
+/** Records a run as cancelled while no PipelineRun was created for it, and reports it. */
 async function settleCancelled(deps: Pick<StartRunDeps, "store" | "report">, namespace: string, name: string, message: string): Promise<void> {
   const record = await deps.store.get(namespace, name);
-  if (record && !finishedStates.has(record.status.state)) {
-    await deps.store.setStatus(namespace, name, { ...record.status, state: "cancelled", message, completedAt: new Date().toISOString() });
+  if (record) {
+    const status = { ...record.status, state: "cancelled" as const, message, completedAt: new Date().toISOString() };
+    await deps.store.setStatusWhile(namespace, name, status, beforeCreation);
   }
   await deps.report(namespace, name);
 }

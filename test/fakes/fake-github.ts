@@ -72,6 +72,11 @@ export interface FakeGitHub {
   /** Queue faults: the next `times` requests matching (method, path regexp or operationId) answer with this status/body/headers. */
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
   /**
+   * The next matching request is answered as usual from the state it finds (a write happens at once), but the
+   * answer is held back until the returned `release()`: a slow network between the bot and GitHub.
+   */
+  holdResponse(match: FaultMatch): () => void;
+  /**
    * `issueCommentEvent` with URLs of this fake, whose comment also exists in `state` (when the issue or pull
    * request does), so the bot can react to, edit or delete it. Seeds nothing else.
    */
@@ -146,6 +151,7 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
   const queue: QueuedFault[] = [];
+  const holds: { match: FaultMatch; gate: Promise<void> }[] = [];
   const rate = { limit: 5000, used: 0, reset: Math.floor(Date.now() / 1000) + 3600 };
   let base = "";
 
@@ -192,9 +198,11 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
       "x-ratelimit-used": String(rate.used),
       "x-ratelimit-resource": "core",
     });
+    let held: Promise<void> | undefined;
     const reply = async (status: number, payload: unknown, extraHeaders: Record<string, string> = {}, delayMs = 0) => {
       record.status = status;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await held;
       if (headers.authorization) rate.used += 1;
       send(res, status, payload, { ...rateHeaders(), ...extraHeaders });
     };
@@ -254,6 +262,9 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
       return reply(fault.status, payload, fault.headers, fault.delayMs);
     }
 
+    const hold = holds.findIndex((h) => matchesFault(h.match, method, path, operationId));
+    if (hold >= 0) held = holds.splice(hold, 1)[0]!.gate;
+
     // 5. The handler.
     const handler = routes[operationId];
     if (!handler) {
@@ -305,6 +316,7 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
       const etag = `W/"${createHash("sha1").update(JSON.stringify(result.body ?? null)).digest("hex")}"`;
       if (headers["if-none-match"] === etag) {
         record.status = 304;
+        await held;
         return send(res, 304, undefined, { ...rateHeaders(), etag });
       }
       return reply(result.status, result.body, { ...result.headers, etag });
@@ -339,6 +351,11 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
     failNext(match, response, times = 1) {
       queue.push({ match, response, remaining: times });
     },
+    holdResponse(match) {
+      let release!: () => void;
+      holds.push({ match, gate: new Promise<void>((resolve) => (release = resolve)) });
+      return release;
+    },
     issueCommentEvent(eventOpts) {
       let commentId = eventOpts.commentId;
       if (commentId === undefined && state.findIssue(eventOpts.repo, eventOpts.prNumber)) {
@@ -362,14 +379,16 @@ export async function startFakeGitHub(opts: StartFakeGitHubOptions = {}): Promis
   };
 }
 
-function takeFault(queue: QueuedFault[], method: string, path: string, operationId: string): FaultResponse | undefined {
-  const index = queue.findIndex(
-    (f) =>
-      f.remaining > 0 &&
-      (f.match.operationId === undefined || f.match.operationId === operationId) &&
-      (f.match.method === undefined || f.match.method.toUpperCase() === method) &&
-      (f.match.path === undefined || testRegExp(f.match.path, path)),
+function matchesFault(match: FaultMatch, method: string, path: string, operationId: string): boolean {
+  return (
+    (match.operationId === undefined || match.operationId === operationId) &&
+    (match.method === undefined || match.method.toUpperCase() === method) &&
+    (match.path === undefined || testRegExp(match.path, path))
   );
+}
+
+function takeFault(queue: QueuedFault[], method: string, path: string, operationId: string): FaultResponse | undefined {
+  const index = queue.findIndex((f) => f.remaining > 0 && matchesFault(f.match, method, path, operationId));
   const fault = queue[index];
   if (!fault) return undefined;
   fault.remaining -= 1;

@@ -91,6 +91,11 @@ export interface FakeKube {
   holdResponse(match: FaultMatch): () => void;
   setDown(down: boolean): void;
   /**
+   * Watch streams stay open but send nothing until the returned `release()`, then everything held, in order: a
+   * watch lagging behind the API server's writes.
+   */
+  holdWatches(): () => void;
+  /**
    * Ends every open watch stream abruptly: the socket is destroyed, the client's `done` gets an error
    * ("terminated"). With `{ graceful: true }` the streams end cleanly instead (`done(null)`), like an API server
    * closing a watch at its timeout.
@@ -288,6 +293,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
         logs.dropAllFollowers();
       }
     },
+    holdWatches: () => watches.hold(),
     dropWatches: (opts) => (opts?.graceful ? watches.endAll() : watches.dropAll()),
     compactHistory: () => store.compact(),
     onEvent: (listener) => store.onEvent(listener),

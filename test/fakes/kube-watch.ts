@@ -44,6 +44,8 @@ export function parseResourceVersion(value: string | undefined): number | undefi
 
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
+  /** Events written while the streams are held back (see `hold`), in order. */
+  private held: (() => void)[] | undefined;
 
   constructor(
     private readonly store: KubeStore,
@@ -103,6 +105,15 @@ export class WatchHub {
       timer.unref();
       watcher.timers.push(timer);
     }
+  }
+
+  /** Holds back what every stream would send (kept in order) until the returned function is called: a lagging watch. */
+  hold(): () => void {
+    const held: (() => void)[] = (this.held ??= []);
+    return () => {
+      if (this.held === held) this.held = undefined;
+      for (const send of held.splice(0)) send();
+    };
   }
 
   /** Ends every stream abruptly (socket destroyed, no final chunk): the client sees a broken connection. */
@@ -168,7 +179,12 @@ export class WatchHub {
   }
 
   private write(watcher: Watcher, type: WireType, object: unknown): void {
-    if (watcher.res.writableEnded || watcher.res.destroyed) return;
-    watcher.res.write(JSON.stringify({ type, object }) + "\n");
+    const line = JSON.stringify({ type, object }) + "\n";
+    const send = () => {
+      if (watcher.res.writableEnded || watcher.res.destroyed) return;
+      watcher.res.write(line);
+    };
+    if (this.held) this.held.push(send);
+    else send();
   }
 }

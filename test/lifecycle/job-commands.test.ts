@@ -130,6 +130,45 @@ describe("/test, /retest and /cancel", () => {
     expect(botComments(t)).toEqual([]); // no "Nothing is running"
   });
 
+  it("/cancel landing after the PipelineRun exists but before its creator heard back stays cancelled: the late answer changes nothing", async () => {
+    t = await startJobsMario("", { env: { KUBE_REQUEST_TIMEOUT_MS: "10000" } });
+    // The cluster creates the run at once, but its answer to mario's create is slow.
+    const answer = t.kube.holdResponse({ method: "POST", path: /pipelineruns$/ });
+    await t.comment("/test unit-tests");
+    const [run] = await waitForRuns(t, "unit-tests", 1);
+    const check = await waitFor(() => checksNamed(t, "mario/unit-tests")[0], "the watcher's report of the new run");
+    await t.comment("/cancel");
+    await waitFor(() => t.kube.getPipelineRun(ns, run.metadata.name).spec.status === "Cancelled", "cancelled in the cluster");
+    expect((await completedCheck(t, check.id)).conclusion).toBe("cancelled");
+
+    answer(); // the create's answer still shows the run as just created
+    await waitFor(() => t.kube.requests.some((r) => r.method === "POST" && r.status === 201), "the create answered");
+    await settle();
+    expect(t.github.state.checkRun(check.id)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    expect(t.kube.getPipelineRun(ns, run.metadata.name).spec.status).toBe("Cancelled");
+    expect(botComments(t)).toEqual([]);
+  });
+
+  it("/cancel while the PipelineRun is being created (mario's watch lagging): the creator cancels it as soon as the create answers", async () => {
+    t = await startJobsMario("", { env: { KUBE_REQUEST_TIMEOUT_MS: "10000" } });
+    const watch = t.kube.holdWatches();
+    const answer = t.kube.holdResponse({ method: "POST", path: /pipelineruns$/ });
+    await t.comment("/test unit-tests");
+    const [run] = await waitForRuns(t, "unit-tests", 1);
+    // The run exists, but for mario it is still being created.
+    await t.comment("/cancel");
+    const check = await waitFor(() => checksNamed(t, "mario/unit-tests").find((c) => c.conclusion === "cancelled"), "the check says cancelled");
+    expect(t.kube.getPipelineRun(ns, run.metadata.name).spec.status).toBeUndefined();
+
+    answer();
+    await waitFor(() => t.kube.getPipelineRun(ns, run.metadata.name).spec.status === "Cancelled", "cancelled in the cluster");
+    watch(); // the watch catches up: the run was created, then cancelled
+    await waitFor(() => t.kube.getPipelineRun(ns, run.metadata.name).status?.conditions?.[0]?.reason === "Cancelled", "Tekton cancelled it");
+    await settle();
+    expect(t.github.state.checkRun(check.id)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    expect(botComments(t)).toEqual([]);
+  });
+
   it("Re-run on a check run is /test <job>; Re-run failed checks is /retest; untrusted users' clicks do nothing", async () => {
     t = await startJobsMario();
     const sha = t.github.state.pullRequest(repo, 42).head.sha;

@@ -178,6 +178,36 @@ describe("presubmit jobs on pull_request events", () => {
     expect(runsOf(t, "unit-tests").filter((r) => r.metadata.labels["mario.dev/head-sha"] === before && r.spec.status !== "Cancelled")).toEqual([]);
   });
 
+  it("a retried /test that finds its head replaced cancels the PipelineRun its first attempt created", async () => {
+    t = await startJobsMario("", { env: { KUBE_REQUEST_TIMEOUT_MS: "10000" } });
+    const before = t.github.state.pullRequest(repo, 42).head.sha;
+    // The first attempt creates unit-tests, then lint's create answers 503: the command is retried, and the
+    // retry's look at the pull request (still on the old head) is slow to come back.
+    let fetched: (() => void) | undefined;
+    t.kube.onEvent((event) => {
+      if (fetched || event.type !== "ADDED" || event.resource !== "pipelineruns") return;
+      t.kube.failNext({ method: "POST", path: /pipelineruns$/ }, { status: 503 });
+      fetched = t.github.holdResponse({ operationId: "pulls/get" });
+    });
+    await t.comment("/test unit-tests lint");
+    const [unit] = await waitForRuns(t, "unit-tests", 1);
+    await waitFor(() => t.github.requestsFor("pulls/get").length === 2, "the retry looking at the pull request");
+    // Meanwhile a push replaces the head. Its own create is slow to answer, so it has cancelled nothing yet.
+    const answer = t.kube.holdResponse({ method: "POST", path: /pipelineruns$/ });
+    t.github.state.pushToPullRequest(repo, 42);
+    await sendPullRequest(t, "synchronize", { before });
+    const posts = () => t.kube.requests.filter((r) => r.method === "POST" && r.path.endsWith("/pipelineruns"));
+    await waitFor(() => posts().length === 3, "the push creating the new head's run");
+
+    fetched!();
+    await waitFor(() => t.kube.getPipelineRun(ns, unit.metadata.name).spec.status === "Cancelled", "the old head's run cancelled by the retry", 5000);
+    expect((await completedCheck(t, checksNamed(t, "mario/unit-tests", before)[0]!.id)).conclusion).toBe("cancelled");
+    expect((await completedCheck(t, checksNamed(t, "mario/lint", before)[0]!.id)).conclusion).toBe("cancelled");
+    answer();
+    await settle(300);
+    expect(runsOf(t, "lint").filter((r) => r.metadata.labels["mario.dev/head-sha"] === before)).toEqual([]);
+  });
+
   it("cancels every run of a PR when it is closed (queued ones included) and starts nothing for it afterwards", async () => {
     t = await startJobsMario();
     await sendPullRequest(t, "opened");
