@@ -153,6 +153,10 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
     return;
   }
   const status = pipelineRunStatus(run);
+  // Cancelled while mario did not know the run existed (its create timed out, yet happened): the cluster follows.
+  if (!finishedStates.has(status.state) && !run.spec?.status?.startsWith("Cancelled") && (await deps.store.cancelRequested(namespace, name))) {
+    await deps.tekton.cancelPipelineRun(namespace, name);
+  }
   if (finishedStates.has(record.status.state) && record.status.state === status.state && record.tasks.length > 0) return;
   const tasks = status.state === "queued" || status.state === "pending" ? [] : taskStatuses(await deps.tekton.listTaskRuns(namespace, name));
   if (await deps.store.setStatus(namespace, name, status, tasks)) await deps.onChange(namespace, name, version);

@@ -169,6 +169,25 @@ describe("/test, /retest and /cancel", () => {
     expect(botComments(t)).toEqual([]);
   });
 
+  it("/cancel while every create times out, though the first one happened: the PipelineRun mario then finds is cancelled", async () => {
+    t = await startJobsMario("", { env: { KUBE_REQUEST_TIMEOUT_MS: "300" } });
+    const watch = t.kube.holdWatches();
+    // The API server creates the run, but no answer reaches mario in time (nor those of the retried creates).
+    for (let i = 0; i < 6; i++) t.kube.holdResponse({ method: "POST", path: /pipelineruns$/ });
+    await t.comment("/test unit-tests");
+    const [run] = await waitForRuns(t, "unit-tests", 1);
+    await waitFor(() => checksNamed(t, "mario/unit-tests").find((c) => c.output.title === "Waiting for the Kubernetes API"), "the check says mario waits for the cluster");
+    await t.comment("/cancel");
+    await waitFor(() => checksNamed(t, "mario/unit-tests").find((c) => c.conclusion === "cancelled"), "the check says cancelled");
+
+    watch(); // the watch catches up (mario's list may have found the run already: the cancel then reads it as created)
+    await waitFor(() => t.kube.getPipelineRun(ns, run.metadata.name).spec.status === "Cancelled", "cancelled in the cluster");
+    await waitFor(() => t.kube.getPipelineRun(ns, run.metadata.name).status?.conditions?.[0]?.reason === "Cancelled", "Tekton cancelled it");
+    await settle();
+    expect(checksNamed(t, "mario/unit-tests")).toEqual([expect.objectContaining({ status: "completed", conclusion: "cancelled" })]);
+    expect(runsOf(t, "unit-tests")).toHaveLength(1);
+  });
+
   it("Re-run on a check run is /test <job>; Re-run failed checks is /retest; untrusted users' clicks do nothing", async () => {
     t = await startJobsMario();
     const sha = t.github.state.pullRequest(repo, 42).head.sha;
