@@ -16,6 +16,7 @@ import { runNamespaces } from "./kube/run-namespaces.js";
 import type { TektonPort } from "./kube/tekton-port.js";
 import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
+import { within } from "./web/within.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
 import { observeWorker, onJobDeferred, withJobLogContext } from "./metrics/observe-jobs.js";
@@ -53,6 +54,10 @@ import { LockBusyError, redisLock } from "./work/redis-lock.js";
 import { defaultRetryPolicy, type RetryPolicy } from "./work/retry-policy.js";
 import { singletonDuty, type SingletonDuty, type StartDuty } from "./work/singleton-duty.js";
 import { createWorkQueue, startWorker, type JobHandler, type JobHandlers } from "./work/work-queue.js";
+
+
+/** How long a closing worker waits for its jobs: within the worker Deployment's 60 s grace period (deploy/worker.yaml). */
+const workerCloseMs = 45_000;
 
 export interface MarioOptions {
   settings: Settings;
@@ -333,7 +338,10 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
         }),
         Promise.all(duties.map((d) => d.stop())),
       ]);
-      await worker?.close();
+      // BullMQ's close waits for the running jobs, then for its blocking connection to end; ioredis never ends a
+      // connection closed while it waits to reconnect (Redis just restarted), so that wait is bounded: jobs still
+      // running then are retried by another replica once their locks expire.
+      if (worker) await within(worker.close(), workerCloseMs).catch(() => log.warn({ waitedMs: workerCloseMs }, "the worker did not close in time; its unfinished jobs are retried elsewhere"));
       await slack.close();
       await Promise.all([queue.close(), queueDepth.close()]);
       await Promise.all([redis.quit(), workerRedis.quit()]);
