@@ -146,6 +146,8 @@ describe("buttons", () => {
     const run = await waitFor(() => s.t.kube.pipelineRuns(ns)[0], "a PipelineRun");
     const name: string = run.metadata.name;
     s.t.kube.startRun(ns, name, { tasks: [{ name: "build" }] });
+    // Running for mario too (its watcher saw it), not only in the cluster.
+    await waitFor(() => s.t.github.state.checkRuns(repo)[0]?.status === "in_progress", "the run reported running");
     const message = await waitFor(() => s.slack.messages(channel)[0], "the run message");
     return { name, message };
   }
