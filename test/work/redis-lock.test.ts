@@ -16,20 +16,26 @@ const gate = () => {
   return { opened: new Promise<void>((r) => (open = r)), open: () => open() };
 };
 
+/** Work that records the rounds run (by label) and the most rounds ever running at once. */
+function recordedRounds() {
+  let running = 0;
+  let highest = 0;
+  const rounds: string[] = [];
+  const work = (label: string, hold?: Promise<void>) => async () => {
+    running += 1;
+    highest = Math.max(highest, running);
+    rounds.push(label);
+    await hold;
+    running -= 1;
+  };
+  return { work, rounds, most: () => highest };
+}
+
 describe("coalescing lock", () => {
   it("runs the work once more for every burst of callers that came while it ran, never twice at once, and nobody waits", async () => {
     const [a, b] = [redisLock(redis[0], prefix), redisLock(redis[1], prefix)];
     const first = gate();
-    let running = 0;
-    let most = 0;
-    const rounds: string[] = [];
-    const work = (label: string, hold?: Promise<void>) => async () => {
-      running += 1;
-      most = Math.max(most, running);
-      rounds.push(label);
-      await hold;
-      running -= 1;
-    };
+    const { work, rounds, most } = recordedRounds();
     const holder = a.coalesce("report:x", work("first", first.opened));
     await new Promise((r) => setTimeout(r, 50));
     // Three callers while the first round runs: each returns at once, and they cost one more round, not three.
@@ -40,7 +46,7 @@ describe("coalescing lock", () => {
     first.open();
     await holder;
     expect(rounds).toEqual(["first", "first"]); // the holder's own work, run again for the callers
-    expect(most).toBe(1);
+    expect(most()).toBe(1);
     // Free again: the next caller runs its own work at once.
     await b.coalesce("report:x", work("later"));
     expect(rounds).toEqual(["first", "first", "later"]);
@@ -51,16 +57,7 @@ describe("coalescing lock", () => {
     const [a, b] = [redisLock(redis[0], prefix, 200), redisLock(redis[1], prefix, 200)];
     const slow = gate();
     setTimeout(slow.open, 700);
-    let running = 0;
-    let most = 0;
-    const rounds: string[] = [];
-    const work = (label: string, hold?: Promise<void>) => async () => {
-      running += 1;
-      most = Math.max(most, running);
-      rounds.push(label);
-      await hold;
-      running -= 1;
-    };
+    const { work, rounds, most } = recordedRounds();
     const holder = a.coalesce("report:slow", work("first", slow.opened));
     await new Promise((r) => setTimeout(r, 50));
     await b.coalesce("report:slow", work("early")); // its note must live until the holder looks, at 700 ms
@@ -68,7 +65,7 @@ describe("coalescing lock", () => {
     await b.coalesce("report:slow", work("late")); // the holder is still at work: a note, not a second round beside it
     await holder;
     expect(rounds).toEqual(["first", "first"]);
-    expect(most).toBe(1);
+    expect(most()).toBe(1);
   });
 
   it("keeps a plain lock while its work runs longer than the TTL", async () => {
