@@ -17,6 +17,7 @@ import type { TektonPort } from "./kube/tekton-port.js";
 import { createLifecycle } from "./jobs/lifecycle.js";
 import { createLogger } from "./log.js";
 import { within } from "./web/within.js";
+import { defineRedisScripts } from "./work/redis-scripts.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { observeGitHub, observeRateLimitRemaining } from "./metrics/observe-github.js";
 import { observeWorker, onJobDeferred, withJobLogContext } from "./metrics/observe-jobs.js";
@@ -88,8 +89,11 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const metrics = createMetrics();
   const prefix = `${settings.redisPrefix}:`;
   const redisOptions = { maxRetriesPerRequest: null, protocol: 2 } as const;
-  // Auto-pipelining batches the commands issued in one tick into one write: fewer syscalls under load.
+  // Auto-pipelining batches the commands issued in one tick into one write: fewer syscalls under load. Commands
+  // defined on such a client after it sent something can crash the process (src/work/redis-scripts.ts): mario's
+  // are defined at once, and BullMQ, which defines its own once connected, gets a connection without it.
   const redis = new Redis(settings.redisUrl, { ...redisOptions, enableAutoPipelining: true });
+  defineRedisScripts(redis);
   const workerRedis = new Redis(settings.redisUrl, redisOptions);
   for (const r of [redis, workerRedis]) r.on("error", (error) => log.warn({ err: error }, "Redis connection problem; reconnecting"));
 
@@ -124,7 +128,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
   const tekton: TektonPort = signingTekton(observeTekton(kubeTekton(options.kubeConfig, { timeoutMs: settings.kubeRequestTimeoutMs }), metrics), signature);
   const store = observeRunStore(createRunStore(redis, prefix), metrics);
   const lock = redisLock(redis, prefix);
-  const queue = createWorkQueue(redis, settings.redisPrefix, retry);
+  const queue = createWorkQueue(workerRedis, settings.redisPrefix, retry);
   const permission = cachedPermission(redis, prefix, config.permissionCacheSeconds);
   // Which installation serves a repo (periodic jobs and Slack act without a webhook that would say).
   const installations = cachedInstallationLookup(redis, prefix, appInstallationLookup(() => probot.auth()));
@@ -265,7 +269,7 @@ export async function startMario(options: MarioOptions): Promise<Mario> {
     { lockMs: settings.jobLockMs, onDeferred: onJobDeferred(metrics, log), onError: (error) => log.debug({ err: error }, "worker loop error (the connection's own warning says more)") },
   );
   if (worker) observeWorker(worker, metrics);
-  const queueDepth = observeQueueDepth(redis, settings.redisPrefix, metrics);
+  const queueDepth = observeQueueDepth(workerRedis, settings.redisPrefix, metrics);
   if (config.mergeQueue.enabled) observeMergePools(mergeQueue.store, metrics);
 
   // Duties driven by exactly one replica at a time (a lease in Redis; fast takeover when the holder dies).

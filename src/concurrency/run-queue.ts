@@ -59,6 +59,12 @@ export interface RunQueueDeps {
   log: { warn(o: object, m: string): void };
 }
 
+/** Defines the concurrency limit's script on a client (once); see src/work/redis-scripts.ts for why before anything is sent. */
+export function defineRunQueueScripts(redis: Redis): QueueRedis {
+  if (!("marioConcurrencyPump" in redis)) redis.defineCommand("marioConcurrencyPump", { numberOfKeys: 4, lua: pumpScript });
+  return redis as QueueRedis;
+}
+
 /**
  * The concurrency limit: a FIFO of runs in Redis (so it survives restarts and is shared by replicas). A run
  * beyond the limit is created with `spec.status: PipelineRunPending`; when a slot frees (a run finished, or
@@ -67,8 +73,7 @@ export interface RunQueueDeps {
  */
 export function createRunQueue(deps: RunQueueDeps) {
   const r = deps.redis;
-  if (!("marioConcurrencyPump" in r)) r.defineCommand("marioConcurrencyPump", { numberOfKeys: 4, lua: pumpScript });
-  const scripts = r as QueueRedis;
+  const scripts = defineRunQueueScripts(r);
   const k = {
     active: `${deps.prefix}conc:active`,
     queue: `${deps.prefix}conc:queue`,

@@ -133,7 +133,8 @@ type PoolRedis = Redis & {
   marioPoolSetBase(base: string, sha: string, expected: string, mark: string): Promise<number>;
 };
 
-function withScripts(redis: Redis): PoolRedis {
+/** Defines the merge queue's scripts on a client (once); see src/work/redis-scripts.ts for why before anything is sent. */
+export function definePoolScripts(redis: Redis): PoolRedis {
   if (!("marioPoolSave" in redis)) {
     redis.defineCommand("marioPoolSave", { numberOfKeys: 2, lua: saveScript });
     redis.defineCommand("marioPoolPutPr", { numberOfKeys: 4, lua: putPrScript });
@@ -147,7 +148,7 @@ function withScripts(redis: Redis): PoolRedis {
 
 /** The merge queue's Redis keys: pool state, history, views, statuses written, context results, dirty pools. */
 export function poolStore(redis: Redis, prefix: string) {
-  const r = withScripts(redis);
+  const r = definePoolScripts(redis);
   const k = (...parts: string[]) => `${prefix}mq:${parts.join(":")}`;
   const ctxKey = (owner: string, repo: string, sha: string) => k("ctx", `${owner}/${repo}`, sha);
   const keys = (pool: PoolKey) => {

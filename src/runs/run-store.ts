@@ -39,12 +39,17 @@ return 0`;
  * Run records in Redis. One hash per run with one field per concern (status, ids, report hashes), so the watcher
  * and the reporter never overwrite each other's writes.
  */
+/** Defines the run store's scripts on a client (once); see src/work/redis-scripts.ts for why before anything is sent. */
+export function defineRunStoreScripts(redis: Redis): void {
+  if (!("marioMergeJsonField" in redis)) redis.defineCommand("marioMergeJsonField", { numberOfKeys: 1, lua: mergeJsonFieldScript });
+  if (!("marioSetStatusWhile" in redis)) redis.defineCommand("marioSetStatusWhile", { numberOfKeys: 2, lua: setStatusWhileScript });
+}
+
 export function createRunStore(redis: Redis, prefix: string) {
   const key = (ns: string, name: string) => `${prefix}run:${ns}/${name}`;
-  if (!("marioMergeJsonField" in redis)) redis.defineCommand("marioMergeJsonField", { numberOfKeys: 1, lua: mergeJsonFieldScript });
+  defineRunStoreScripts(redis);
   const mergeJsonField = (k: string, field: string, json: string) =>
     (redis as unknown as { marioMergeJsonField(k: string, f: string, j: string): Promise<number> }).marioMergeJsonField(k, field, json);
-  if (!("marioSetStatusWhile" in redis)) redis.defineCommand("marioSetStatusWhile", { numberOfKeys: 2, lua: setStatusWhileScript });
   const setStatusWhile = (keys: [string, string], args: string[]) =>
     (redis as unknown as { marioSetStatusWhile(k: string, i: string, ...a: string[]): Promise<number> }).marioSetStatusWhile(...keys, ...args);
   const index = `${prefix}runs`;

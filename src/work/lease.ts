@@ -46,7 +46,8 @@ type LeaseRedis = Redis & {
   marioLeaseRelease(key: string, owner: string): Promise<number>;
 };
 
-function withScripts(redis: Redis): LeaseRedis {
+/** Defines the lease scripts on a client (once); see src/work/redis-scripts.ts for why before anything is sent. */
+export function defineLeaseScripts(redis: Redis): LeaseRedis {
   if (!("marioLeaseAcquire" in redis)) {
     redis.defineCommand("marioLeaseAcquire", { numberOfKeys: 2, lua: acquireScript });
     redis.defineCommand("marioLeaseRelease", { numberOfKeys: 1, lua: releaseScript });
@@ -56,7 +57,7 @@ function withScripts(redis: Redis): LeaseRedis {
 
 /** Starts competing for the lease `name` and keeps holding it while this process lives. */
 export function holdLease(redis: Redis, prefix: string, name: string, options: LeaseOptions = {}): Lease {
-  const r = withScripts(redis);
+  const r = defineLeaseScripts(redis);
   const ttlMs = options.ttlMs ?? 15_000;
   const intervalMs = options.intervalMs ?? Math.max(50, Math.floor(ttlMs / 3));
   const key = `${prefix}lease:${name}`;

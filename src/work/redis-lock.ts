@@ -46,6 +46,20 @@ const maxHoldTtls = 10;
 /** A holder handles at most this many notes in a row before it hands the rest back to the queue. */
 const maxRounds = 20;
 
+/**
+ * Defines the lock scripts on a client (once); see src/work/redis-scripts.ts for why before anything is sent. A
+ * defined command is sent as EVALSHA: the script text crosses the wire once, not on every call.
+ */
+export function defineLockScripts(redis: Redis): LockRedis {
+  if (!("marioReleaseLock" in redis)) {
+    redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
+    redis.defineCommand("marioAcquireOrNote", { numberOfKeys: 2, lua: acquireOrNote });
+    redis.defineCommand("marioFinishOrAgain", { numberOfKeys: 2, lua: finishOrAgain });
+    redis.defineCommand("marioExtendLock", { numberOfKeys: 2, lua: extend });
+  }
+  return redis as LockRedis;
+}
+
 type LockRedis = Redis & {
   marioReleaseLock(key: string, token: string): Promise<number>;
   marioAcquireOrNote(key: string, note: string, token: string, ttlMs: number): Promise<number>;
@@ -59,14 +73,7 @@ type LockRedis = Redis & {
  * keeps others out.
  */
 export function redisLock(redis: Redis, prefix: string, ttlMs = 30_000): Lock {
-  // A defined command is sent as EVALSHA: the script text crosses the wire once, not on every call.
-  if (!("marioReleaseLock" in redis)) {
-    redis.defineCommand("marioReleaseLock", { numberOfKeys: 1, lua: release });
-    redis.defineCommand("marioAcquireOrNote", { numberOfKeys: 2, lua: acquireOrNote });
-    redis.defineCommand("marioFinishOrAgain", { numberOfKeys: 2, lua: finishOrAgain });
-    redis.defineCommand("marioExtendLock", { numberOfKeys: 2, lua: extend });
-  }
-  const r = redis as LockRedis;
+  const r = defineLockScripts(redis);
   const releaseLock = (key: string, token: string) => r.marioReleaseLock(key, token);
   /** Runs `fn`, keeping the lock (and `note`) alive meanwhile; stops once the lock turns out to be lost. */
   const whileHeld = async <T>(key: string, note: string, token: string, fn: () => Promise<T>): Promise<T> => {
