@@ -59,6 +59,8 @@ export interface RunRecord {
   queueAhead?: number;
   /** Slack messages that follow this run, one per channel (src/slack). */
   slack?: SlackMessageRef[];
+  /** Someone cancelled the run (`requestCancel`), maybe before its PipelineRun existed. */
+  cancelRequested?: true;
 }
 
 /** A Slack message kept up to date with a run. */

@@ -69,6 +69,7 @@ export function createRunStore(redis: Redis, prefix: string) {
       commentId: h.commentId ? Number(h.commentId) : undefined,
       reported: { check: h["reported:check"], comment: h["reported:comment"], status: h["reported:status"] },
       ...(h.queueAhead !== undefined ? { queueAhead: Number(h.queueAhead) } : {}),
+      ...(h.cancelRequested !== undefined ? { cancelRequested: true as const } : {}),
       ...slackRefs(h),
     };
   }

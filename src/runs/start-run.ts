@@ -108,7 +108,7 @@ export async function startRun(deps: StartRunDeps, req: StartRunRequest): Promis
   const record = await deps.store.get(namespace, name);
   const recorded = record?.meta ?? meta;
   // Cancelled while an earlier attempt waited for the cluster: it is not created at all.
-  if (record && (await deps.store.cancelRequested(namespace, name))) {
+  if (record?.cancelRequested) {
     await settleCancelled(deps, namespace, name, cancelledMessage);
     return recorded;
   }

@@ -154,7 +154,7 @@ async function handleEvent(deps: WatchDeps, deleted: boolean, run: PipelineRun):
   }
   const status = pipelineRunStatus(run);
   // Cancelled while mario did not know the run existed (its create timed out, yet happened): the cluster follows.
-  if (!finishedStates.has(status.state) && !run.spec?.status?.startsWith("Cancelled") && (await deps.store.cancelRequested(namespace, name))) {
+  if (record.cancelRequested && !finishedStates.has(status.state) && !run.spec?.status?.startsWith("Cancelled")) {
     await deps.tekton.cancelPipelineRun(namespace, name);
   }
   if (finishedStates.has(record.status.state) && record.status.state === status.state && record.tasks.length > 0) return;

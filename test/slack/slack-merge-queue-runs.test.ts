@@ -3,13 +3,11 @@ import { playRun } from "../lifecycle/lifecycle-support.js";
 import { readyJobPrs } from "../merge-queue/queue-support.js";
 import { actionIds } from "../../src/slack/render-slack-run.js";
 import { repo, waitFor } from "../support/test-mario.js";
-import { answerText, blockText, buttons, channel, slackSection, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
+import { answerText, blockText, buttons, channel, closeChecked, slackSection, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
 
 let s: SlackMario | undefined;
 afterEach(async () => {
-  s?.t.github.assertNoViolations();
-  s?.slack.assertNoViolations();
-  await s?.close();
+  await closeChecked(s);
   s = undefined;
 });
 

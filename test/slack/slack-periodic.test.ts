@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { repo, waitFor } from "../support/test-mario.js";
 import { actionIds } from "../../src/slack/render-slack-run.js";
-import { answerText, blockText, buttons, channel, slackSection, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
+import { answerText, blockText, buttons, channel, closeChecked, slackSection, startSlackMario, users, type SlackMario } from "./slack-test-kit.js";
 
 let s: SlackMario | undefined;
 afterEach(async () => {
-  s?.t.github.assertNoViolations();
-  s?.slack.assertNoViolations();
-  await s?.close();
+  await closeChecked(s);
   s = undefined;
 });
 

@@ -130,3 +130,10 @@ export function blockText(blocks: any[]): string {
 /** Action ids of the buttons on a message. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const buttons = (blocks: any[]) => blocks.filter((b) => b.type === "actions").flatMap((b) => b.elements.map((e: { action_id: string }) => e.action_id));
+
+/** After a test: neither fake saw a request that breaks its API, then mario and the fakes close. */
+export async function closeChecked(s: SlackMario | undefined): Promise<void> {
+  s?.t.github.assertNoViolations();
+  s?.slack.assertNoViolations();
+  await s?.close();
+}
