@@ -29,12 +29,17 @@ export async function sandboxRedis(url = process.env.REDIS_URL): Promise<{ url: 
     throw new Error("The sandbox needs Redis: set REDIS_URL, or install redis-server (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis).");
   }
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  // Its own process group: Ctrl-C in the terminal signals the whole foreground group, and Redis must outlive mario's
+  // shutdown (which still writes to it); the sandbox stops it last, and at the latest when its own process exits.
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore", detached: true });
+  const killOnExit = () => child.kill();
+  process.once("exit", killOnExit);
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve());
     child.once("error", () => resolve()); // it could not be started at all
   });
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill();
     await exited;
   };

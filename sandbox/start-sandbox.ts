@@ -98,6 +98,7 @@ async function start(options: SandboxOptions, started: (() => unknown)[], stopAl
   const prefix = `mario-sandbox-${randomUUID().slice(0, 8)}`;
   started.push(async () => {
     const r = new Redis(redis.url, { protocol: 2, maxRetriesPerRequest: 1 });
+    r.on("error", () => undefined); // a Redis already gone leaves nothing to clean up
     try {
       const keys = await r.keys(`${prefix}*`);
       if (keys.length) await r.del(...keys);
